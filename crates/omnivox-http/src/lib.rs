@@ -1,1 +1,23 @@
-//! placeholder
+//! The HTTP face of Omnivox: the JSON API, health and metrics endpoints, and
+//! (later) the Call Records web page. Handlers are thin: they parse,
+//! authorize, call the domain and map the answer.
+
+pub mod admin;
+pub mod auth;
+pub mod error;
+pub mod health;
+mod middleware;
+pub mod state;
+
+use axum::Router;
+
+pub use error::{ApiError, ApiResult};
+pub use state::{AppState, HttpSettings};
+
+/// Every route, with the cross-cutting layers (limits, timeouts, tracing,
+/// metrics) applied.
+pub fn router(state: AppState) -> Router {
+    let settings = state.settings.clone();
+    let routes = Router::new().merge(health::router()).merge(auth::router()).merge(admin::router());
+    middleware::apply(routes, &settings).with_state(state)
+}

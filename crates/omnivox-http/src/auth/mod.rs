@@ -1,0 +1,104 @@
+//! Sign-in, sessions and roles: `POST /api/auth/login`,
+//! `POST /api/auth/logout`, `GET /api/me`, and the extractors that guard
+//! every other route.
+
+pub mod password;
+pub mod rate_limit;
+pub mod session;
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use axum_extra::extract::cookie::{Cookie, SameSite};
+use axum_extra::extract::CookieJar;
+use omnivox_core::store::User;
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+pub use session::{Admin, Authorized, CurrentUser, MinRole, SupervisorRole};
+use session::{new_token, token_sha256, SESSION_COOKIE};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/auth/login", post(login))
+        .route("/api/auth/logout", post(logout))
+        .route("/api/me", get(me))
+}
+
+#[derive(Deserialize)]
+struct LoginRequest {
+    username: String,
+    password: SecretString,
+}
+
+#[derive(Serialize)]
+struct LoginResponse {
+    token: String,
+    user: User,
+}
+
+async fn login(
+    State(app): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    jar: CookieJar,
+    Json(body): Json<LoginRequest>,
+) -> ApiResult<(CookieJar, Json<LoginResponse>)> {
+    let username = body.username.trim();
+    if username.is_empty() || username.len() > 64 {
+        return Err(ApiError::BadRequest("username must be 1 to 64 characters".into()));
+    }
+    app.login_limiter
+        .check(username, peer.ip())
+        .map_err(|retry_after_secs| ApiError::TooManyRequests { retry_after_secs })?;
+
+    let found = app.store.user_credentials(username).await?;
+    let (user, hash) = match found {
+        Some((user, hash)) => (Some(user), Some(hash)),
+        None => (None, None),
+    };
+    // Same answer, and the same work, whether the name or the password was wrong.
+    let valid = password::verify_password(body.password, hash).await;
+    let user = match (valid, user) {
+        (true, Some(user)) => user,
+        _ => {
+            tracing::info!(%username, client = %peer.ip(), "login refused");
+            return Err(ApiError::BadCredentials);
+        }
+    };
+
+    let token = new_token();
+    let now = app.clock.now();
+    let ttl = chrono::Duration::from_std(app.settings.session_ttl).unwrap_or(chrono::Duration::hours(12));
+    app.store.create_session(&token_sha256(&token), user.id, now, now + ttl).await?;
+    tracing::info!(user_id = user.id.0, role = %user.role, "signed in");
+
+    let cookie = Cookie::build((SESSION_COOKIE, token.clone()))
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .secure(app.settings.secure_cookies)
+        .path("/")
+        .build();
+    Ok((jar.add(cookie), Json(LoginResponse { token, user })))
+}
+
+async fn logout(
+    State(app): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    parts: axum::http::request::Parts,
+) -> ApiResult<(CookieJar, StatusCode)> {
+    if let Some(token) = session::request_token(&parts) {
+        app.store.delete_session(&token_sha256(&token)).await?;
+    }
+    tracing::info!(user_id = user.id.0, "signed out");
+    let jar = CookieJar::from_headers(&parts.headers).remove(Cookie::build(SESSION_COOKIE).path("/").build());
+    Ok((jar, StatusCode::NO_CONTENT))
+}
+
+async fn me(CurrentUser(user): CurrentUser) -> Json<User> {
+    Json(user)
+}

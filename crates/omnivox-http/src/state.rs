@@ -1,0 +1,50 @@
+//! What handlers share. Each handler extracts only the parts it needs.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::FromRef;
+use metrics_exporter_prometheus::PrometheusHandle;
+use omnivox_core::{Clock, Store};
+use omnivox_jobs::JobQueue;
+
+use crate::auth::rate_limit::LoginLimiter;
+
+/// Settings of the HTTP layer, taken from the service configuration.
+#[derive(Debug, Clone)]
+pub struct HttpSettings {
+    /// How long a session lasts after login.
+    pub session_ttl: Duration,
+    /// Mark the session cookie `Secure` (the public URL is https).
+    pub secure_cookies: bool,
+    /// Failed-or-not login attempts allowed per minute, per user name and per client address.
+    pub login_attempts_per_user_per_minute: u32,
+    pub login_attempts_per_ip_per_minute: u32,
+    /// Largest request body accepted.
+    pub max_body_bytes: usize,
+    /// Longest time to produce a response's headers.
+    pub request_timeout: Duration,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        Self {
+            session_ttl: Duration::from_secs(12 * 60 * 60),
+            secure_cookies: false,
+            login_attempts_per_user_per_minute: 10,
+            login_attempts_per_ip_per_minute: 60,
+            max_body_bytes: 1024 * 1024,
+            request_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+    pub jobs: JobQueue,
+    pub settings: Arc<HttpSettings>,
+    pub login_limiter: Arc<LoginLimiter>,
+    pub metrics: PrometheusHandle,
+}
