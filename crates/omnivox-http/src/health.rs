@@ -24,7 +24,9 @@ async fn healthz() -> Json<serde_json::Value> {
 
 async fn readyz(State(app): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
     match app.store.ping().await {
-        Ok(()) => Ok(Json(json!({ "status": "ready", "database": app.store.backend().as_str() }))),
+        Ok(()) => Ok(Json(
+            json!({ "status": "ready", "database": app.store.backend().as_str() }),
+        )),
         Err(e) => {
             tracing::warn!(error = %e, "not ready: database unreachable");
             Err(ApiError::Unavailable)
@@ -35,7 +37,10 @@ async fn readyz(State(app): State<AppState>) -> Result<Json<serde_json::Value>, 
 async fn metrics(State(app): State<AppState>) -> impl IntoResponse {
     (
         StatusCode::OK,
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
         app.metrics.render(),
     )
 }

@@ -5,6 +5,7 @@
 pub mod admin;
 pub mod auth;
 pub mod error;
+pub mod extract;
 pub mod health;
 mod middleware;
 pub mod state;
@@ -18,6 +19,10 @@ pub use state::{AppState, HttpSettings};
 /// metrics) applied.
 pub fn router(state: AppState) -> Router {
     let settings = state.settings.clone();
-    let routes = Router::new().merge(health::router()).merge(auth::router()).merge(admin::router());
+    let routes = Router::new()
+        .merge(health::router())
+        .merge(auth::router())
+        .merge(admin::router())
+        .fallback(|| async { ApiError::NotFound });
     middleware::apply(routes, &settings).with_state(state)
 }

@@ -52,7 +52,11 @@ pub struct JobQueue {
 
 impl JobQueue {
     pub fn new(store: Arc<dyn JobStore + Send + Sync>, clock: Arc<dyn Clock>) -> Self {
-        Self { store, clock, wake: Arc::new(Notify::new()) }
+        Self {
+            store,
+            clock,
+            wake: Arc::new(Notify::new()),
+        }
     }
 
     /// Enqueues `job` to run now. `None` when it was deduplicated.
@@ -60,9 +64,13 @@ impl JobQueue {
         self.enqueue_at(job, self.clock.now()).await
     }
 
-    pub async fn enqueue_at<J: Job>(&self, job: &J, run_at: chrono::DateTime<chrono::Utc>) -> StoreResult<Option<JobId>> {
-        let payload =
-            serde_json::to_value(job).map_err(|e| omnivox_core::StoreError::Corrupt(format!("job payload: {e}")))?;
+    pub async fn enqueue_at<J: Job>(
+        &self,
+        job: &J,
+        run_at: chrono::DateTime<chrono::Utc>,
+    ) -> StoreResult<Option<JobId>> {
+        let payload = serde_json::to_value(job)
+            .map_err(|e| omnivox_core::StoreError::Corrupt(format!("job payload: {e}")))?;
         let new = NewJob {
             kind: J::KIND.to_owned(),
             payload,

@@ -27,7 +27,9 @@ pub struct PoolSettings {
 
 impl Default for PoolSettings {
     fn default() -> Self {
-        Self { max_connections: 10 }
+        Self {
+            max_connections: 10,
+        }
     }
 }
 

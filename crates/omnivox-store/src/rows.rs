@@ -11,7 +11,8 @@ pub(crate) fn ms(t: DateTime<Utc>) -> i64 {
 }
 
 pub(crate) fn from_ms(v: i64) -> Result<DateTime<Utc>, StoreError> {
-    DateTime::from_timestamp_millis(v).ok_or_else(|| StoreError::Corrupt(format!("timestamp {v} out of range")))
+    DateTime::from_timestamp_millis(v)
+        .ok_or_else(|| StoreError::Corrupt(format!("timestamp {v} out of range")))
 }
 
 #[derive(sqlx::FromRow)]
@@ -30,7 +31,10 @@ impl TryFrom<UserRow> for User {
             id: UserId(r.id),
             username: r.username,
             display_name: r.display_name,
-            role: r.role.parse::<Role>().map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            role: r
+                .role
+                .parse::<Role>()
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?,
             created_at: from_ms(r.created_at)?,
         })
     }
@@ -103,7 +107,8 @@ impl TryFrom<JobRecord> for JobRow {
         Ok(JobRow {
             id: JobId(r.id),
             kind: r.kind,
-            state: JobState::parse(&r.state).ok_or_else(|| StoreError::Corrupt(format!("job state {:?}", r.state)))?,
+            state: JobState::parse(&r.state)
+                .ok_or_else(|| StoreError::Corrupt(format!("job state {:?}", r.state)))?,
             dedupe_key: r.dedupe_key,
             payload: r.payload.0,
             attempts: r.attempts,

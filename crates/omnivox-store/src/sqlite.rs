@@ -12,7 +12,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use omnivox_core::store::{Backend, StoreResult};
 use omnivox_core::Store;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
 
 use crate::{db_error, portable, ConnectError, PoolSettings};
 
@@ -36,7 +38,11 @@ impl SqliteStore {
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10))
             .pragma("temp_store", "memory");
-        if let Some(folder) = options.get_filename().parent().filter(|p| !p.as_os_str().is_empty()) {
+        if let Some(folder) = options
+            .get_filename()
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+        {
             std::fs::create_dir_all(folder).map_err(|source| ConnectError::CreateFolder {
                 path: folder.display().to_string(),
                 source,
@@ -87,7 +93,10 @@ impl Store for SqliteStore {
     }
 
     async fn ping(&self) -> StoreResult<()> {
-        sqlx::query("SELECT 1").execute(&self.reader).await.map_err(db_error)?;
+        sqlx::query("SELECT 1")
+            .execute(&self.reader)
+            .await
+            .map_err(db_error)?;
         Ok(())
     }
 

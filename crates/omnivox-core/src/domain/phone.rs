@@ -71,7 +71,16 @@ mod tests {
 
     #[test]
     fn rejects_non_numbers() {
-        for bad in ["", "+", "14155550100", "client:alice", "sip:bob@example.com", "+0123456789", "+1234567", "+1234567890123456"] {
+        for bad in [
+            "",
+            "+",
+            "14155550100",
+            "client:alice",
+            "sip:bob@example.com",
+            "+0123456789",
+            "+1234567",
+            "+1234567890123456",
+        ] {
             assert!(PhoneNumber::parse(bad).is_err(), "{bad:?} accepted");
         }
     }

@@ -28,6 +28,10 @@ pub trait CallRecordStore {
     /// Finds the call record for `call_sid` or creates it, with its
     /// campaign, data list and contact, in one transaction. Any number of
     /// concurrent calls for one CallSid end in one row and no error.
-    async fn ensure_call_record(&self, call: &NewCallRecord, now: DateTime<Utc>) -> StoreResult<EnsuredCall>;
+    async fn ensure_call_record(
+        &self,
+        call: &NewCallRecord,
+        now: DateTime<Utc>,
+    ) -> StoreResult<EnsuredCall>;
     async fn count_call_records(&self) -> StoreResult<i64>;
 }

@@ -92,7 +92,12 @@ pub trait JobStore {
         lease_until: DateTime<Utc>,
     ) -> StoreResult<Option<ClaimedJob>>;
     /// False when the lease was lost.
-    async fn extend_lease(&self, id: JobId, worker: &str, lease_until: DateTime<Utc>) -> StoreResult<bool>;
+    async fn extend_lease(
+        &self,
+        id: JobId,
+        worker: &str,
+        lease_until: DateTime<Utc>,
+    ) -> StoreResult<bool>;
     async fn complete_job(&self, id: JobId, worker: &str) -> StoreResult<bool>;
     async fn retry_job_later(
         &self,
@@ -102,7 +107,13 @@ pub trait JobStore {
         error: &str,
         now: DateTime<Utc>,
     ) -> StoreResult<bool>;
-    async fn bury_job(&self, id: JobId, worker: &str, error: &str, now: DateTime<Utc>) -> StoreResult<bool>;
+    async fn bury_job(
+        &self,
+        id: JobId,
+        worker: &str,
+        error: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool>;
     /// Gives a claimed job back untouched (graceful shutdown).
     async fn release_job(&self, id: JobId, worker: &str, now: DateTime<Utc>) -> StoreResult<bool>;
     /// Puts a dead job back in the queue with a fresh attempt budget.

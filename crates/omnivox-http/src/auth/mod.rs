@@ -12,6 +12,8 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
+
+use crate::extract::Json as JsonBody;
 use axum_extra::extract::cookie::{Cookie, SameSite};
 use axum_extra::extract::CookieJar;
 use omnivox_core::store::User;
@@ -20,8 +22,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-pub use session::{Admin, Authorized, CurrentUser, MinRole, SupervisorRole};
 use session::{new_token, token_sha256, SESSION_COOKIE};
+pub use session::{Admin, Authorized, CurrentUser, MinRole, SupervisorRole};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -46,11 +48,13 @@ async fn login(
     State(app): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     jar: CookieJar,
-    Json(body): Json<LoginRequest>,
+    JsonBody(body): JsonBody<LoginRequest>,
 ) -> ApiResult<(CookieJar, Json<LoginResponse>)> {
     let username = body.username.trim();
     if username.is_empty() || username.len() > 64 {
-        return Err(ApiError::BadRequest("username must be 1 to 64 characters".into()));
+        return Err(ApiError::BadRequest(
+            "username must be 1 to 64 characters".into(),
+        ));
     }
     app.login_limiter
         .check(username, peer.ip())
@@ -73,8 +77,11 @@ async fn login(
 
     let token = new_token();
     let now = app.clock.now();
-    let ttl = chrono::Duration::from_std(app.settings.session_ttl).unwrap_or(chrono::Duration::hours(12));
-    app.store.create_session(&token_sha256(&token), user.id, now, now + ttl).await?;
+    let ttl =
+        chrono::Duration::from_std(app.settings.session_ttl).unwrap_or(chrono::Duration::hours(12));
+    app.store
+        .create_session(&token_sha256(&token), user.id, now, now + ttl)
+        .await?;
     tracing::info!(user_id = user.id.0, role = %user.role, "signed in");
 
     let cookie = Cookie::build((SESSION_COOKIE, token.clone()))
@@ -95,8 +102,14 @@ async fn logout(
         app.store.delete_session(&token_sha256(&token)).await?;
     }
     tracing::info!(user_id = user.id.0, "signed out");
-    let jar = CookieJar::from_headers(&parts.headers).remove(Cookie::build(SESSION_COOKIE).path("/").build());
-    Ok((jar, StatusCode::NO_CONTENT))
+    // Always tell the browser to drop the cookie, whichever way the token came.
+    let mut removal = Cookie::build((SESSION_COOKIE, ""))
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .build();
+    removal.make_removal();
+    Ok((CookieJar::new().add(removal), StatusCode::NO_CONTENT))
 }
 
 async fn me(CurrentUser(user): CurrentUser) -> Json<User> {

@@ -53,8 +53,14 @@ mod tests {
         for _ in 0..3 {
             limiter.check("ada", a).unwrap();
         }
-        assert!(limiter.check("ADA", b).is_err(), "per user, across addresses and case");
+        assert!(
+            limiter.check("ADA", b).is_err(),
+            "per user, across addresses and case"
+        );
         limiter.check("bob", a).unwrap();
-        assert!(limiter.check("carol", a).is_err(), "per address, across users");
+        assert!(
+            limiter.check("carol", a).is_err(),
+            "per address, across users"
+        );
     }
 }

@@ -1,0 +1,202 @@
+//! Building and running the service: `Application::build` connects,
+//! migrates, creates the first admin and binds the listener (port 0 in
+//! tests); `run_until_stopped` serves requests and runs jobs until the
+//! shutdown token fires, then drains requests and joins every task.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use omnivox_core::{Clock, Store, SystemClock};
+use omnivox_http::auth::rate_limit::LoginLimiter;
+use omnivox_http::{AppState, HttpSettings};
+use omnivox_jobs::{JobQueue, Worker, WorkerSettings};
+use omnivox_store::PoolSettings;
+use tokio_util::sync::CancellationToken;
+
+use crate::bootstrap::{self, FirstAdmin};
+use crate::config::Config;
+use crate::jobs::{self, JobContext};
+use crate::telemetry;
+
+pub struct Application {
+    listener: tokio::net::TcpListener,
+    router: axum::Router,
+    worker: Arc<Worker<JobContext>>,
+    store: Arc<dyn Store>,
+    login_limiter: Arc<LoginLimiter>,
+    first_admin: FirstAdmin,
+}
+
+/// Opens and migrates the configured database.
+pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
+    let settings = PoolSettings {
+        max_connections: config.database_max_connections,
+    };
+    let store = omnivox_store::connect(&config.database_url, &settings)
+        .await
+        .with_context(|| {
+            format!(
+                "opening the database ({})",
+                redact_url(&config.database_url)
+            )
+        })?;
+    store
+        .migrate()
+        .await
+        .context("applying database migrations")?;
+    Ok(store)
+}
+
+impl Application {
+    pub async fn build(config: &Config) -> anyhow::Result<Self> {
+        config.check_for_serve()?;
+        let store = open_store(config).await?;
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let first_admin =
+            bootstrap::ensure_first_admin(&store, &clock, config.admin_password.as_ref()).await?;
+
+        let jobs = JobQueue::new(store.clone(), clock.clone());
+        let ctx = Arc::new(JobContext {
+            store: store.clone(),
+            clock: clock.clone(),
+            jobs: jobs.clone(),
+        });
+        jobs::schedule_periodic(&ctx).await?;
+        let worker_settings = WorkerSettings {
+            concurrency: config.job_concurrency,
+            ..WorkerSettings::default()
+        };
+        let worker = Arc::new(Worker::new(
+            jobs.clone(),
+            jobs::registry(),
+            ctx,
+            worker_settings,
+        ));
+
+        let settings = HttpSettings {
+            session_ttl: Duration::from_secs(config.session_ttl_hours.saturating_mul(3600)),
+            secure_cookies: config
+                .public_url
+                .as_ref()
+                .is_some_and(|u| u.scheme() == "https"),
+            login_attempts_per_user_per_minute: config.login_attempts_per_user_per_minute,
+            login_attempts_per_ip_per_minute: config.login_attempts_per_ip_per_minute,
+            ..HttpSettings::default()
+        };
+        let login_limiter = Arc::new(LoginLimiter::new(
+            settings.login_attempts_per_user_per_minute,
+            settings.login_attempts_per_ip_per_minute,
+        ));
+        let state = AppState {
+            store: store.clone(),
+            clock,
+            jobs,
+            settings: Arc::new(settings),
+            login_limiter: login_limiter.clone(),
+            metrics: telemetry::metrics_handle(),
+        };
+        let router = omnivox_http::router(state);
+        let listener = tokio::net::TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", config.listen))?;
+        Ok(Self {
+            listener,
+            router,
+            worker,
+            store,
+            login_limiter,
+            first_admin,
+        })
+    }
+
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    pub fn first_admin(&self) -> &FirstAdmin {
+        &self.first_admin
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// Serves until `shutdown` is cancelled; then stops accepting, lets
+    /// requests in flight finish, lets the running jobs finish (or releases
+    /// them), and closes the database.
+    pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
+        let addr = self.local_addr()?;
+        tracing::info!(%addr, backend = self.store.backend().as_str(), "omnivox is listening");
+        let worker = Arc::clone(&self.worker).spawn(shutdown.clone());
+        let housekeeping = tokio::spawn(forget_idle_login_limits(
+            self.login_limiter,
+            shutdown.clone(),
+        ));
+        let served = axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown.clone().cancelled_owned())
+        .await;
+        // However serving ended, stop and join everything else.
+        shutdown.cancel();
+        let joined = worker.await;
+        let _ = housekeeping.await;
+        self.store.close().await;
+        served.context("serving HTTP")?;
+        joined.context("joining the job workers")?;
+        tracing::info!("omnivox stopped");
+        Ok(())
+    }
+}
+
+async fn forget_idle_login_limits(limiter: Arc<LoginLimiter>, shutdown: CancellationToken) {
+    let mut every = tokio::time::interval(Duration::from_secs(60));
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = every.tick() => limiter.shrink(),
+        }
+    }
+}
+
+/// A token cancelled by SIGINT or SIGTERM.
+pub fn shutdown_on_signals() -> CancellationToken {
+    let token = CancellationToken::new();
+    let cancel = token.clone();
+    tokio::spawn(async move {
+        let ctrl_c = tokio::signal::ctrl_c();
+        #[cfg(unix)]
+        let term = async {
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(mut s) => {
+                    s.recv().await;
+                }
+                Err(_) => std::future::pending().await,
+            }
+        };
+        #[cfg(not(unix))]
+        let term = std::future::pending::<()>();
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term => {}
+        }
+        tracing::info!("shutdown requested; draining");
+        cancel.cancel();
+    });
+    token
+}
+
+/// A database URL fit for a log line: the password replaced.
+pub fn redact_url(raw: &str) -> String {
+    match url::Url::parse(raw) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("REDACTED"));
+            u.to_string()
+        }
+        _ => raw.to_owned(),
+    }
+}

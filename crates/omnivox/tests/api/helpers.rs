@@ -1,0 +1,232 @@
+//! `spawn_app()` and typed request helpers, plus a log capture that fails a
+//! test whose logs contain any password, password hash or session token.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Mutex, Once};
+
+use omnivox::config::{Config, Flags};
+use omnivox::startup::Application;
+use omnivox_core::store::{Backend, NewUser, User};
+use omnivox_core::Role;
+use omnivox_http::auth::password::hash_password;
+use omnivox_testkit::TestDb;
+use rand::distr::{Alphanumeric, SampleString};
+use reqwest::StatusCode;
+use secrecy::SecretString;
+use serde_json::{json, Value};
+use tokio_util::sync::CancellationToken;
+
+static LOGS: Mutex<Vec<u8>> = Mutex::new(Vec::new());
+static SECRETS: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+#[derive(Clone)]
+struct CaptureWriter;
+
+impl Write for CaptureWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        LOGS.lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+pub fn capture_logs() {
+    static INIT: Once = Once::new();
+    INIT.call_once(|| {
+        tracing_subscriber::fmt()
+            .with_env_filter("debug")
+            .with_writer(|| CaptureWriter)
+            .with_ansi(false)
+            .init();
+    });
+}
+
+/// Remembers a value that must never appear in any log line.
+pub fn secret(value: impl Into<String>) -> String {
+    let value = value.into();
+    SECRETS.lock().unwrap().push(value.clone());
+    value
+}
+
+pub fn assert_no_secret_in_logs() {
+    let logs =
+        String::from_utf8_lossy(&LOGS.lock().unwrap_or_else(|p| p.into_inner())).into_owned();
+    assert!(!logs.is_empty(), "the log capture saw nothing");
+    for s in SECRETS.lock().unwrap_or_else(|p| p.into_inner()).iter() {
+        assert!(
+            !logs.contains(s.as_str()),
+            "a secret ({}…) appears in the logs",
+            &s[..4.min(s.len())]
+        );
+    }
+}
+
+pub fn random_password() -> String {
+    secret(format!(
+        "pw-{}",
+        Alphanumeric.sample_string(&mut rand::rng(), 20)
+    ))
+}
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub db: TestDb,
+    pub client: reqwest::Client,
+    pub admin_password: String,
+    shutdown: CancellationToken,
+    handle: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+}
+
+pub fn no_config_file() -> PathBuf {
+    PathBuf::from("/nonexistent/omnivox.toml")
+}
+
+pub fn config_for(db_url: &str, extra_env: &[(&str, &str)]) -> Config {
+    let flags = Flags {
+        listen: Some("127.0.0.1:0".parse().unwrap()),
+        database_url: Some(db_url.to_owned()),
+        ..Flags::default()
+    };
+    let env = extra_env
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()));
+    Config::load_from(&no_config_file(), &flags, env).unwrap()
+}
+
+pub async fn spawn_app(db: TestDb) -> TestApp {
+    spawn_app_with(db, &[]).await
+}
+
+pub async fn spawn_app_with(db: TestDb, env: &[(&str, &str)]) -> TestApp {
+    capture_logs();
+    let admin_password = random_password();
+    let mut all_env = vec![("OMNIVOX_ADMIN_PASSWORD", admin_password.as_str())];
+    all_env.extend_from_slice(env);
+    let config = config_for(&db.url, &all_env);
+    let app = Application::build(&config)
+        .await
+        .expect("application builds");
+    let addr = app.local_addr().unwrap();
+    let shutdown = CancellationToken::new();
+    let handle = tokio::spawn(app.run_until_stopped(shutdown.clone()));
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    TestApp {
+        addr,
+        db,
+        client,
+        admin_password,
+        shutdown,
+        handle: Some(handle),
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.db.backend()
+    }
+
+    pub async fn create_user(&self, name: &str, role: Role) -> (User, String) {
+        let password = random_password();
+        let hash = hash_password(SecretString::from(password.clone()))
+            .await
+            .unwrap();
+        secret(hash.as_str());
+        let user = NewUser {
+            username: name.into(),
+            display_name: None,
+            role,
+            password_hash: hash,
+        };
+        (
+            self.db
+                .store
+                .create_user(&user, chrono::Utc::now())
+                .await
+                .unwrap(),
+            password,
+        )
+    }
+
+    pub async fn login(&self, username: &str, password: &str) -> reqwest::Response {
+        self.client
+            .post(self.url("/api/auth/login"))
+            .json(&json!({ "username": username, "password": password }))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Signs in and returns the session token.
+    pub async fn token_for(&self, username: &str, password: &str) -> String {
+        let response = self.login(username, password).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let body: Value = response.json().await.unwrap();
+        secret(body["token"].as_str().unwrap())
+    }
+
+    pub async fn admin_token(&self) -> String {
+        let password = self.admin_password.clone();
+        self.token_for("admin", &password).await
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> reqwest::Response {
+        let mut req = self.client.get(self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send().await.unwrap()
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> reqwest::Response {
+        let mut req = self.client.post(self.url(path)).json(&body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send().await.unwrap()
+    }
+
+    /// Stops the server and waits for every task to finish.
+    pub async fn stop(mut self) {
+        self.shutdown.cancel();
+        if let Some(h) = self.handle.take() {
+            h.await.unwrap().unwrap();
+        }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+        if !std::thread::panicking() {
+            assert_no_secret_in_logs();
+        }
+    }
+}
+
+/// The `{"error":{"code","message"}}` of a failed response.
+pub async fn error_of(response: reqwest::Response) -> (StatusCode, String, String) {
+    let status = response.status();
+    let body: Value = response.json().await.unwrap();
+    let code = body["error"]["code"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let message = body["error"]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    (status, code, message)
+}

@@ -1,0 +1,10 @@
+//! The HTTP API end to end: a real `Application` on a loopback port, real
+//! databases (every test on SQLite and PostgreSQL), real HTTP.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod helpers;
+
+mod admin_jobs;
+mod auth;
+mod cli;
+mod health;
