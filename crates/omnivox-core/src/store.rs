@@ -9,8 +9,10 @@ mod users;
 
 use async_trait::async_trait;
 
+use crate::ingest::IngestStore;
+
 pub use audit::{AuditEntry, AuditStore, NewAuditEntry};
-pub use calls::{CallRecordStore, EnsuredCall, NewCallRecord};
+pub use calls::{CallRecordStore, CallRecordView, RecordingView};
 pub use jobs::{ClaimedJob, JobId, JobRow, JobState, JobStore, NewJob};
 pub use users::{NewUser, PasswordHash, SessionStore, User, UserId, UserStore};
 
@@ -48,7 +50,7 @@ pub type StoreResult<T> = Result<T, StoreError>;
 /// Everything the service needs from its database.
 #[async_trait]
 pub trait Store:
-    UserStore + SessionStore + CallRecordStore + JobStore + AuditStore + Send + Sync + 'static
+    UserStore + SessionStore + CallRecordStore + IngestStore + JobStore + AuditStore + Send + Sync + 'static
 {
     fn backend(&self) -> Backend;
     /// Applies pending migrations; safe to run from several instances at once.

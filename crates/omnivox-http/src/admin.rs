@@ -13,9 +13,7 @@ use crate::extract::Query;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/admin/jobs", get(list_jobs))
-        .route("/api/admin/jobs/{id}/retry", post(retry_job))
+    Router::new().route("/api/admin/jobs", get(list_jobs)).route("/api/admin/jobs/{id}/retry", post(retry_job))
 }
 
 #[derive(Deserialize)]
@@ -36,33 +34,18 @@ async fn list_jobs(
 ) -> ApiResult<Json<Items<JobRow>>> {
     let state = match q.state.as_deref() {
         None => JobState::Dead,
-        Some(s) => JobState::parse(s).ok_or_else(|| {
-            ApiError::BadRequest(format!("state must be queued, running or dead, not {s:?}"))
-        })?,
+        Some(s) => JobState::parse(s)
+            .ok_or_else(|| ApiError::BadRequest(format!("state must be queued, running or dead, not {s:?}")))?,
     };
     let limit = q.limit.unwrap_or(100).clamp(1, 1000);
-    Ok(Json(Items {
-        items: app.store.list_jobs(state, limit).await?,
-    }))
+    Ok(Json(Items { items: app.store.list_jobs(state, limit).await? }))
 }
 
 /// Puts a dead job back in the queue with a fresh attempt budget.
-async fn retry_job(
-    State(app): State<AppState>,
-    admin: Admin,
-    Path(id): Path<i64>,
-) -> ApiResult<StatusCode> {
-    if !app
-        .store
-        .requeue_dead_job(JobId(id), app.clock.now())
-        .await?
-    {
+async fn retry_job(State(app): State<AppState>, admin: Admin, Path(id): Path<i64>) -> ApiResult<StatusCode> {
+    if !app.store.requeue_dead_job(JobId(id), app.clock.now()).await? {
         return Err(ApiError::NotFound);
     }
-    tracing::info!(
-        job_id = id,
-        user_id = admin.0.id.0,
-        "dead job requeued by hand"
-    );
+    tracing::info!(job_id = id, user_id = admin.0.id.0, "dead job requeued by hand");
     Ok(StatusCode::ACCEPTED)
 }

@@ -12,10 +12,7 @@ use crate::error::ApiError;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics))
+    Router::new().route("/healthz", get(healthz)).route("/readyz", get(readyz)).route("/metrics", get(metrics))
 }
 
 async fn healthz() -> Json<serde_json::Value> {
@@ -24,9 +21,7 @@ async fn healthz() -> Json<serde_json::Value> {
 
 async fn readyz(State(app): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
     match app.store.ping().await {
-        Ok(()) => Ok(Json(
-            json!({ "status": "ready", "database": app.store.backend().as_str() }),
-        )),
+        Ok(()) => Ok(Json(json!({ "status": "ready", "database": app.store.backend().as_str() }))),
         Err(e) => {
             tracing::warn!(error = %e, "not ready: database unreachable");
             Err(ApiError::Unavailable)
@@ -35,12 +30,5 @@ async fn readyz(State(app): State<AppState>) -> Result<Json<serde_json::Value>, 
 }
 
 async fn metrics(State(app): State<AppState>) -> impl IntoResponse {
-    (
-        StatusCode::OK,
-        [(
-            header::CONTENT_TYPE,
-            "text/plain; version=0.0.4; charset=utf-8",
-        )],
-        app.metrics.render(),
-    )
+    (StatusCode::OK, [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], app.metrics.render())
 }

@@ -14,10 +14,7 @@ pub struct Backoff {
 
 impl Default for Backoff {
     fn default() -> Self {
-        Self {
-            base: Duration::from_secs(5),
-            cap: Duration::from_secs(60 * 60),
-        }
+        Self { base: Duration::from_secs(5), cap: Duration::from_secs(60 * 60) }
     }
 }
 
@@ -32,8 +29,7 @@ impl Backoff {
     pub fn delay(&self, attempt: i64) -> Duration {
         let ceiling = self.ceiling(attempt);
         let half = ceiling / 2;
-        let jitter_ms =
-            rand::rng().random_range(0..=u64::try_from(half.as_millis()).unwrap_or(u64::MAX));
+        let jitter_ms = rand::rng().random_range(0..=u64::try_from(half.as_millis()).unwrap_or(u64::MAX));
         half + Duration::from_millis(jitter_ms)
     }
 }
@@ -44,19 +40,13 @@ mod tests {
 
     #[test]
     fn grows_then_caps_and_never_shrinks() {
-        let b = Backoff {
-            base: Duration::from_secs(2),
-            cap: Duration::from_secs(60),
-        };
+        let b = Backoff { base: Duration::from_secs(2), cap: Duration::from_secs(60) };
         assert_eq!(b.ceiling(1), Duration::from_secs(2));
         assert_eq!(b.ceiling(3), Duration::from_secs(8));
         assert_eq!(b.ceiling(40), Duration::from_secs(60));
         for attempt in 1..20 {
             let d = b.delay(attempt);
-            assert!(
-                d >= b.ceiling(attempt) / 2 && d <= b.ceiling(attempt),
-                "{d:?}"
-            );
+            assert!(d >= b.ceiling(attempt) / 2 && d <= b.ceiling(attempt), "{d:?}");
             assert!(b.delay(attempt + 1) >= b.ceiling(attempt) / 2);
         }
     }

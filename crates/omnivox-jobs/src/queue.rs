@@ -52,11 +52,7 @@ pub struct JobQueue {
 
 impl JobQueue {
     pub fn new(store: Arc<dyn JobStore + Send + Sync>, clock: Arc<dyn Clock>) -> Self {
-        Self {
-            store,
-            clock,
-            wake: Arc::new(Notify::new()),
-        }
+        Self { store, clock, wake: Arc::new(Notify::new()) }
     }
 
     /// Enqueues `job` to run now. `None` when it was deduplicated.
@@ -69,8 +65,8 @@ impl JobQueue {
         job: &J,
         run_at: chrono::DateTime<chrono::Utc>,
     ) -> StoreResult<Option<JobId>> {
-        let payload = serde_json::to_value(job)
-            .map_err(|e| omnivox_core::StoreError::Corrupt(format!("job payload: {e}")))?;
+        let payload =
+            serde_json::to_value(job).map_err(|e| omnivox_core::StoreError::Corrupt(format!("job payload: {e}")))?;
         let new = NewJob {
             kind: J::KIND.to_owned(),
             payload,

@@ -15,23 +15,20 @@ use tracing::{error, info, warn, Instrument};
 use crate::{Backoff, Job, JobError, JobQueue};
 
 mod futures_lite {
-    pub type BoxFuture<T> =
-        std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'static>>;
+    pub type BoxFuture<T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'static>>;
 }
 
-type Handler<C> =
-    Box<dyn Fn(serde_json::Value, Arc<C>) -> BoxFuture<Result<(), JobError>> + Send + Sync>;
+type Handler<C> = Box<dyn Fn(serde_json::Value, Arc<C>) -> BoxFuture<Result<(), JobError>> + Send + Sync>;
 
 /// The job kinds a worker knows how to run, all sharing one context `C`.
 pub struct Registry<C> {
     handlers: HashMap<&'static str, Handler<C>>,
+    kinds: Vec<&'static str>,
 }
 
 impl<C: Send + Sync + 'static> Default for Registry<C> {
     fn default() -> Self {
-        Self {
-            handlers: HashMap::new(),
-        }
+        Self { handlers: HashMap::new(), kinds: Vec::new() }
     }
 }
 
@@ -43,18 +40,18 @@ impl<C: Send + Sync + 'static> Registry<C> {
     pub fn register<J: Job<Context = C>>(mut self) -> Self {
         let handler: Handler<C> = Box::new(|payload, ctx| {
             Box::pin(async move {
-                let job: J = serde_json::from_value(payload).map_err(|e| {
-                    JobError::Permanent(anyhow!("invalid {} payload: {e}", J::KIND))
-                })?;
+                let job: J = serde_json::from_value(payload)
+                    .map_err(|e| JobError::Permanent(anyhow!("invalid {} payload: {e}", J::KIND)))?;
                 job.run(&ctx).await
             })
         });
         self.handlers.insert(J::KIND, handler);
+        self.kinds.push(J::KIND);
         self
     }
 
-    pub fn kinds(&self) -> impl Iterator<Item = &'static str> + '_ {
-        self.handlers.keys().copied()
+    pub fn kinds(&self) -> &[&'static str] {
+        &self.kinds
     }
 }
 
@@ -104,20 +101,9 @@ pub struct Worker<C> {
 }
 
 impl<C: Send + Sync + 'static> Worker<C> {
-    pub fn new(
-        queue: JobQueue,
-        registry: Registry<C>,
-        ctx: Arc<C>,
-        settings: WorkerSettings,
-    ) -> Self {
+    pub fn new(queue: JobQueue, registry: Registry<C>, ctx: Arc<C>, settings: WorkerSettings) -> Self {
         let id = format!("{}-{:08x}", std::process::id(), rand::rng().random::<u32>());
-        Self {
-            id,
-            queue,
-            registry: Arc::new(registry),
-            ctx,
-            settings,
-        }
+        Self { id, queue, registry: Arc::new(registry), ctx, settings }
     }
 
     pub fn id(&self) -> &str {
@@ -139,14 +125,12 @@ impl<C: Send + Sync + 'static> Worker<C> {
     pub async fn run_one(&self, shutdown: &CancellationToken) -> StoreResult<Option<Outcome>> {
         let store = self.queue.store();
         let now = self.queue.clock().now();
-        let Some(job) = store
-            .claim_job(&self.id, now, now + chrono_duration(self.settings.lease))
-            .await?
+        let Some(job) =
+            store.claim_job(&self.id, self.registry.kinds(), now, now + chrono_duration(self.settings.lease)).await?
         else {
             return Ok(None);
         };
-        let span =
-            tracing::info_span!("job", kind = %job.kind, job_id = job.id.0, attempt = job.attempts);
+        let span = tracing::info_span!("job", kind = %job.kind, job_id = job.id.0, attempt = job.attempts);
         let outcome = self.execute(job, shutdown).instrument(span).await?;
         Ok(Some(outcome))
     }
@@ -162,13 +146,10 @@ impl<C: Send + Sync + 'static> Worker<C> {
             return self.bury(&job, reason).await;
         }
         let Some(handler) = self.registry.handlers.get(job.kind.as_str()) else {
-            return self
-                .bury(&job, format!("no handler for job kind {:?}", job.kind))
-                .await;
+            return self.bury(&job, format!("no handler for job kind {:?}", job.kind)).await;
         };
         let started = Instant::now();
-        let mut task =
-            tokio::spawn(handler(job.payload.clone(), Arc::clone(&self.ctx)).in_current_span());
+        let mut task = tokio::spawn(handler(job.payload.clone(), Arc::clone(&self.ctx)).in_current_span());
         let period = self.settings.lease / 3;
         let mut heartbeat = tokio::time::interval_at(Instant::now() + period, period);
         let mut deadline: Option<Pin<Box<Sleep>>> = None;
@@ -193,8 +174,7 @@ impl<C: Send + Sync + 'static> Worker<C> {
                 }
             }
         };
-        metrics::histogram!("omnivox_job_seconds", "kind" => job.kind.clone())
-            .record(started.elapsed().as_secs_f64());
+        metrics::histogram!("omnivox_job_seconds", "kind" => job.kind.clone()).record(started.elapsed().as_secs_f64());
         let now = clock.now();
         let outcome = match result {
             None => {
@@ -207,9 +187,7 @@ impl<C: Send + Sync + 'static> Worker<C> {
                 }
                 Outcome::Completed
             }
-            Some(Ok(Err(JobError::Permanent(e)))) => {
-                return self.bury(&job, format!("{e:#}")).await
-            }
+            Some(Ok(Err(JobError::Permanent(e)))) => return self.bury(&job, format!("{e:#}")).await,
             Some(Ok(Err(JobError::Retry(e)))) => return self.retry(&job, format!("{e:#}")).await,
             Some(Err(join)) => return self.retry(&job, format!("the job panicked: {join}")).await,
         };
@@ -219,20 +197,12 @@ impl<C: Send + Sync + 'static> Worker<C> {
 
     async fn retry(&self, job: &ClaimedJob, error: String) -> StoreResult<Outcome> {
         if job.attempts >= job.max_attempts {
-            return self
-                .bury(
-                    job,
-                    format!("gave up after {} attempts: {error}", job.attempts),
-                )
-                .await;
+            return self.bury(job, format!("gave up after {} attempts: {error}", job.attempts)).await;
         }
         let delay = self.settings.backoff.delay(job.attempts);
         let now = self.queue.clock().now();
         warn!(%error, retry_in_ms = delay.as_millis() as u64, "job failed; will retry");
-        self.queue
-            .store()
-            .retry_job_later(job.id, &self.id, now + chrono_duration(delay), &error, now)
-            .await?;
+        self.queue.store().retry_job_later(job.id, &self.id, now + chrono_duration(delay), &error, now).await?;
         let outcome = Outcome::RetryAfter(delay);
         count(&job.kind, &outcome);
         Ok(outcome)
@@ -241,10 +211,7 @@ impl<C: Send + Sync + 'static> Worker<C> {
     async fn bury(&self, job: &ClaimedJob, reason: String) -> StoreResult<Outcome> {
         error!(%reason, "job moved to the dead letter");
         let now = self.queue.clock().now();
-        self.queue
-            .store()
-            .bury_job(job.id, &self.id, &reason, now)
-            .await?;
+        self.queue.store().bury_job(job.id, &self.id, &reason, now).await?;
         let outcome = Outcome::Dead(reason);
         count(&job.kind, &outcome);
         Ok(outcome)
@@ -296,11 +263,8 @@ impl<C: Send + Sync + 'static> Worker<C> {
     /// Until the next job is due, at most one poll interval.
     async fn idle_time(&self) -> Duration {
         let poll = self.settings.poll_interval;
-        match self.queue.store().next_job_due().await {
-            Ok(Some(due)) => (due - self.queue.clock().now())
-                .to_std()
-                .unwrap_or(Duration::ZERO)
-                .min(poll),
+        match self.queue.store().next_job_due(self.registry.kinds()).await {
+            Ok(Some(due)) => (due - self.queue.clock().now()).to_std().unwrap_or(Duration::ZERO).min(poll),
             _ => poll,
         }
     }
@@ -313,8 +277,7 @@ fn count(kind: &str, outcome: &Outcome) {
         Outcome::Dead(_) => "dead",
         Outcome::Released => "released",
     };
-    metrics::counter!("omnivox_jobs_total", "kind" => kind.to_owned(), "outcome" => label)
-        .increment(1);
+    metrics::counter!("omnivox_jobs_total", "kind" => kind.to_owned(), "outcome" => label).increment(1);
 }
 
 async fn sleep_or_never(deadline: &mut Option<Pin<Box<Sleep>>>) {

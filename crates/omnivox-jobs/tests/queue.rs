@@ -11,6 +11,8 @@ use omnivox_core::store::{JobState, JobStore};
 use omnivox_core::{Clock, ManualClock};
 use omnivox_jobs::{Backoff, Job, JobError, JobQueue, Outcome, Registry, Worker, WorkerSettings};
 use omnivox_testkit::{both_backends, TestDb};
+
+const KINDS: &[&str] = &["always-fails", "not-found", "counts", "slow"];
 use serde::{Deserialize, Serialize};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
@@ -43,9 +45,7 @@ impl Job for NotFound {
     const KIND: &'static str = "not-found";
     type Context = Ctx;
     async fn run(self, _: &Ctx) -> Result<(), JobError> {
-        Err(JobError::Permanent(anyhow::anyhow!(
-            "recording not found (404)"
-        )))
+        Err(JobError::Permanent(anyhow::anyhow!("recording not found (404)")))
     }
 }
 
@@ -81,11 +81,7 @@ impl Job for Slow {
 }
 
 fn registry() -> Registry<Ctx> {
-    Registry::new()
-        .register::<AlwaysFails>()
-        .register::<NotFound>()
-        .register::<Counts>()
-        .register::<Slow>()
+    Registry::new().register::<AlwaysFails>().register::<NotFound>().register::<Counts>().register::<Slow>()
 }
 
 fn settings() -> WorkerSettings {
@@ -94,10 +90,7 @@ fn settings() -> WorkerSettings {
         lease: Duration::from_secs(30),
         poll_interval: Duration::from_millis(50),
         shutdown_grace: Duration::from_millis(200),
-        backoff: Backoff {
-            base: Duration::from_secs(10),
-            cap: Duration::from_secs(60),
-        },
+        backoff: Backoff { base: Duration::from_secs(10), cap: Duration::from_secs(60) },
     }
 }
 
@@ -110,20 +103,12 @@ struct Harness {
 }
 
 fn harness(db: &TestDb) -> Harness {
-    let clock = Arc::new(ManualClock::new(
-        Utc.with_ymd_and_hms(2026, 3, 1, 9, 0, 0).unwrap(),
-    ));
+    let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 3, 1, 9, 0, 0).unwrap()));
     let store: Arc<dyn JobStore + Send + Sync> = db.store.clone();
     let queue = JobQueue::new(Arc::clone(&store), clock.clone());
     let ctx = Arc::new(Ctx::default());
     let worker = Worker::new(queue.clone(), registry(), Arc::clone(&ctx), settings());
-    Harness {
-        clock,
-        queue,
-        ctx,
-        worker,
-        store,
-    }
+    Harness { clock, queue, ctx, worker, store }
 }
 
 async fn failing_job_backs_off_more_each_time_then_goes_to_the_dead_letter(db: TestDb) {
@@ -138,7 +123,7 @@ async fn failing_job_backs_off_more_each_time_then_goes_to_the_dead_letter(db: T
                 delays.push(*d);
                 // Not due before its delay…
                 assert!(h.worker.run_until_empty().await.unwrap().is_empty());
-                let due = h.store.next_job_due().await.unwrap().unwrap();
+                let due = h.store.next_job_due(KINDS).await.unwrap().unwrap();
                 h.clock.set(due);
             }
             Outcome::Dead(reason) => {
@@ -151,14 +136,8 @@ async fn failing_job_backs_off_more_each_time_then_goes_to_the_dead_letter(db: T
     }
     assert_eq!(h.ctx.runs.load(Ordering::SeqCst), 4);
     assert_eq!(delays.len(), 3);
-    assert!(
-        delays.windows(2).all(|w| w[1] >= w[0]),
-        "delays grow: {delays:?}"
-    );
-    assert!(
-        delays[0] >= Duration::from_secs(5) && delays[2] >= Duration::from_secs(20),
-        "{delays:?}"
-    );
+    assert!(delays.windows(2).all(|w| w[1] >= w[0]), "delays grow: {delays:?}");
+    assert!(delays[0] >= Duration::from_secs(5) && delays[2] >= Duration::from_secs(20), "{delays:?}");
     let dead = h.store.list_jobs(JobState::Dead, 10).await.unwrap();
     assert_eq!(dead.iter().map(|j| j.id).collect::<Vec<_>>(), [id]);
     assert_eq!(dead[0].attempts, 4);
@@ -168,10 +147,7 @@ async fn a_permanent_error_goes_straight_to_the_dead_letter(db: TestDb) {
     let h = harness(&db);
     h.queue.enqueue(&NotFound).await.unwrap();
     let outcomes = h.worker.run_until_empty().await.unwrap();
-    assert!(
-        matches!(&outcomes[..], [Outcome::Dead(r)] if r.contains("404")),
-        "{outcomes:?}"
-    );
+    assert!(matches!(&outcomes[..], [Outcome::Dead(r)] if r.contains("404")), "{outcomes:?}");
 }
 
 async fn a_job_whose_worker_died_runs_again_after_its_lease(db: TestDb) {
@@ -179,27 +155,12 @@ async fn a_job_whose_worker_died_runs_again_after_its_lease(db: TestDb) {
     h.queue.enqueue(&Counts("x".into())).await.unwrap().unwrap();
     // A worker claims it and dies without a word.
     let now = h.clock.now();
-    h.store
-        .claim_job("crashed-worker", now, now + chrono::Duration::seconds(30))
-        .await
-        .unwrap()
-        .unwrap();
-    assert!(
-        h.worker.run_until_empty().await.unwrap().is_empty(),
-        "leased"
-    );
+    h.store.claim_job("crashed-worker", KINDS, now, now + chrono::Duration::seconds(30)).await.unwrap().unwrap();
+    assert!(h.worker.run_until_empty().await.unwrap().is_empty(), "leased");
     h.clock.advance(chrono::Duration::seconds(31));
-    assert_eq!(
-        h.worker.run_until_empty().await.unwrap(),
-        [Outcome::Completed]
-    );
+    assert_eq!(h.worker.run_until_empty().await.unwrap(), [Outcome::Completed]);
     assert_eq!(h.ctx.runs.load(Ordering::SeqCst), 1);
-    assert!(h
-        .store
-        .list_jobs(JobState::Queued, 10)
-        .await
-        .unwrap()
-        .is_empty());
+    assert!(h.store.list_jobs(JobState::Queued, 10).await.unwrap().is_empty());
 }
 
 async fn duplicate_enqueues_run_once(db: TestDb) {
@@ -214,55 +175,28 @@ async fn duplicate_enqueues_run_once(db: TestDb) {
 
 async fn shutdown_releases_a_job_that_does_not_finish_in_time(db: TestDb) {
     let h = harness(&db);
-    let worker = Arc::new(Worker::new(
-        h.queue.clone(),
-        registry(),
-        Arc::clone(&h.ctx),
-        settings(),
-    ));
+    let worker = Arc::new(Worker::new(h.queue.clone(), registry(), Arc::clone(&h.ctx), settings()));
     let id = h.queue.enqueue(&Slow(60_000)).await.unwrap().unwrap();
     let shutdown = CancellationToken::new();
     let handle = Arc::clone(&worker).spawn(shutdown.clone());
-    tokio::time::timeout(Duration::from_secs(10), h.ctx.started.notified())
-        .await
-        .unwrap();
+    tokio::time::timeout(Duration::from_secs(10), h.ctx.started.notified()).await.unwrap();
     shutdown.cancel();
-    tokio::time::timeout(Duration::from_secs(10), handle)
-        .await
-        .unwrap()
-        .unwrap();
+    tokio::time::timeout(Duration::from_secs(10), handle).await.unwrap().unwrap();
     let job = h.store.get_job(id).await.unwrap().unwrap();
-    assert_eq!(
-        (job.state, job.attempts),
-        (JobState::Queued, 0),
-        "released, attempt refunded"
-    );
+    assert_eq!((job.state, job.attempts), (JobState::Queued, 0), "released, attempt refunded");
     assert_eq!(h.ctx.runs.load(Ordering::SeqCst), 0);
 }
 
 async fn shutdown_lets_a_quick_job_finish(db: TestDb) {
     let h = harness(&db);
-    let worker = Arc::new(Worker::new(
-        h.queue.clone(),
-        registry(),
-        Arc::clone(&h.ctx),
-        settings(),
-    ));
+    let worker = Arc::new(Worker::new(h.queue.clone(), registry(), Arc::clone(&h.ctx), settings()));
     let id = h.queue.enqueue(&Slow(50)).await.unwrap().unwrap();
     let shutdown = CancellationToken::new();
     let handle = Arc::clone(&worker).spawn(shutdown.clone());
-    tokio::time::timeout(Duration::from_secs(10), h.ctx.started.notified())
-        .await
-        .unwrap();
+    tokio::time::timeout(Duration::from_secs(10), h.ctx.started.notified()).await.unwrap();
     shutdown.cancel();
-    tokio::time::timeout(Duration::from_secs(10), handle)
-        .await
-        .unwrap()
-        .unwrap();
-    assert!(
-        h.store.get_job(id).await.unwrap().is_none(),
-        "completed and removed"
-    );
+    tokio::time::timeout(Duration::from_secs(10), handle).await.unwrap().unwrap();
+    assert!(h.store.get_job(id).await.unwrap().is_none(), "completed and removed");
     assert_eq!(h.ctx.runs.load(Ordering::SeqCst), 1);
 }
 
@@ -273,22 +207,9 @@ async fn spawned_workers_on_two_instances_run_each_job_once(db: TestDb) {
     }
     let shutdown = CancellationToken::new();
     // Two workers, as two instances would have, sharing one database.
-    let a = Arc::new(Worker::new(
-        h.queue.clone(),
-        registry(),
-        Arc::clone(&h.ctx),
-        settings(),
-    ));
-    let b = Arc::new(Worker::new(
-        h.queue.clone(),
-        registry(),
-        Arc::clone(&h.ctx),
-        settings(),
-    ));
-    let (ha, hb) = (
-        Arc::clone(&a).spawn(shutdown.clone()),
-        Arc::clone(&b).spawn(shutdown.clone()),
-    );
+    let a = Arc::new(Worker::new(h.queue.clone(), registry(), Arc::clone(&h.ctx), settings()));
+    let b = Arc::new(Worker::new(h.queue.clone(), registry(), Arc::clone(&h.ctx), settings()));
+    let (ha, hb) = (Arc::clone(&a).spawn(shutdown.clone()), Arc::clone(&b).spawn(shutdown.clone()));
     for _ in 0..200 {
         if h.ctx.runs.load(Ordering::SeqCst) >= 40 {
             break;

@@ -27,9 +27,7 @@ pub struct PoolSettings {
 
 impl Default for PoolSettings {
     fn default() -> Self {
-        Self {
-            max_connections: 10,
-        }
+        Self { max_connections: 10 }
     }
 }
 

@@ -7,10 +7,21 @@
 
 mod audit;
 mod calls;
+mod ingest;
 mod jobs;
 mod users;
 
 pub(crate) use audit::impl_audit_store;
 pub(crate) use calls::impl_call_record_store;
+pub(crate) use ingest::impl_ingest_store;
 pub(crate) use jobs::impl_job_store;
 pub(crate) use users::{impl_session_store, impl_user_store};
+
+/// Inserts a job unless the same kind and dedupe key is already queued or
+/// running (the partial unique index `jobs_dedupe`). Binds: kind,
+/// dedupe_key, payload, max_attempts, run_at, now.
+pub(crate) const ENQUEUE_JOB: &str =
+    "INSERT INTO jobs (kind, state, dedupe_key, payload, attempts, max_attempts, run_at, created_at, updated_at)
+     VALUES ($1, 'queued', $2, $3, 0, $4, $5, $6, $6)
+     ON CONFLICT DO NOTHING
+     RETURNING id";

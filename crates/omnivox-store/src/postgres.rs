@@ -56,17 +56,11 @@ impl Store for PgStore {
     async fn migrate(&self) -> StoreResult<()> {
         // sqlx takes an advisory lock, so instances starting together apply
         // each migration once.
-        MIGRATOR
-            .run(&self.pool)
-            .await
-            .map_err(|e| omnivox_core::StoreError::Database(Box::new(e)))
+        MIGRATOR.run(&self.pool).await.map_err(|e| omnivox_core::StoreError::Database(Box::new(e)))
     }
 
     async fn ping(&self) -> StoreResult<()> {
-        sqlx::query("SELECT 1")
-            .execute(&self.pool)
-            .await
-            .map_err(db_error)?;
+        sqlx::query("SELECT 1").execute(&self.pool).await.map_err(db_error)?;
         Ok(())
     }
 
@@ -79,4 +73,9 @@ portable::impl_user_store!(PgStore);
 portable::impl_session_store!(PgStore);
 portable::impl_audit_store!(PgStore);
 portable::impl_call_record_store!(PgStore);
-portable::impl_job_store!(PgStore, claim_lock = "FOR UPDATE SKIP LOCKED");
+portable::impl_ingest_store!(PgStore, row_lock = "FOR UPDATE");
+portable::impl_job_store!(
+    PgStore,
+    claim_lock = "FOR UPDATE SKIP LOCKED",
+    kinds_from_json = "SELECT jsonb_array_elements_text"
+);

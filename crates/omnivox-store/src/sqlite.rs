@@ -12,9 +12,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use omnivox_core::store::{Backend, StoreResult};
 use omnivox_core::Store;
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
 use crate::{db_error, portable, ConnectError, PoolSettings};
 
@@ -38,15 +36,9 @@ impl SqliteStore {
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10))
             .pragma("temp_store", "memory");
-        if let Some(folder) = options
-            .get_filename()
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-        {
-            std::fs::create_dir_all(folder).map_err(|source| ConnectError::CreateFolder {
-                path: folder.display().to_string(),
-                source,
-            })?;
+        if let Some(folder) = options.get_filename().parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(folder)
+                .map_err(|source| ConnectError::CreateFolder { path: folder.display().to_string(), source })?;
         }
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
@@ -72,10 +64,7 @@ impl SqliteStore {
 
     /// `PRAGMA integrity_check`, for crash tests: `"ok"` when intact.
     pub async fn integrity_check(&self) -> StoreResult<String> {
-        sqlx::query_scalar("PRAGMA integrity_check")
-            .fetch_one(&self.writer)
-            .await
-            .map_err(db_error)
+        sqlx::query_scalar("PRAGMA integrity_check").fetch_one(&self.writer).await.map_err(db_error)
     }
 }
 
@@ -86,17 +75,11 @@ impl Store for SqliteStore {
     }
 
     async fn migrate(&self) -> StoreResult<()> {
-        MIGRATOR
-            .run(&self.writer)
-            .await
-            .map_err(|e| omnivox_core::StoreError::Database(Box::new(e)))
+        MIGRATOR.run(&self.writer).await.map_err(|e| omnivox_core::StoreError::Database(Box::new(e)))
     }
 
     async fn ping(&self) -> StoreResult<()> {
-        sqlx::query("SELECT 1")
-            .execute(&self.reader)
-            .await
-            .map_err(db_error)?;
+        sqlx::query("SELECT 1").execute(&self.reader).await.map_err(db_error)?;
         Ok(())
     }
 
@@ -110,5 +93,6 @@ portable::impl_user_store!(SqliteStore);
 portable::impl_session_store!(SqliteStore);
 portable::impl_audit_store!(SqliteStore);
 portable::impl_call_record_store!(SqliteStore);
+portable::impl_ingest_store!(SqliteStore, row_lock = "");
 // SQLite has one writer, so the claiming UPDATE is atomic without row locks.
-portable::impl_job_store!(SqliteStore, claim_lock = "");
+portable::impl_job_store!(SqliteStore, claim_lock = "", kinds_from_json = "SELECT value FROM json_each");

@@ -48,26 +48,16 @@ impl TestDb {
     pub async fn sqlite() -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let url = format!("sqlite://{}", dir.path().join("omnivox.db").display());
-        let store = omnivox_store::connect(&url, &PoolSettings::default())
-            .await
-            .expect("open sqlite");
+        let store = omnivox_store::connect(&url, &PoolSettings::default()).await.expect("open sqlite");
         store.migrate().await.expect("migrate sqlite");
-        Self {
-            url,
-            store,
-            cleanup: Cleanup::Sqlite(dir),
-        }
+        Self { url, store, cleanup: Cleanup::Sqlite(dir) }
     }
 
     /// A fresh schema on the test server, or `None` (after printing why)
     /// when there is no server and this is not CI.
     pub async fn postgres() -> Option<Self> {
         let server_url = postgres_server_url();
-        let schema = format!(
-            "t_{}_{:08x}",
-            std::process::id(),
-            rand::rng().random::<u32>()
-        );
+        let schema = format!("t_{}_{:08x}", std::process::id(), rand::rng().random::<u32>());
         let admin = match sqlx::PgPool::connect(&server_url).await {
             Ok(pool) => pool,
             Err(e) => {
@@ -78,21 +68,12 @@ impl TestDb {
                 return None;
             }
         };
-        sqlx::query(&format!("CREATE SCHEMA {schema}"))
-            .execute(&admin)
-            .await
-            .expect("create schema");
+        sqlx::query(&format!("CREATE SCHEMA {schema}")).execute(&admin).await.expect("create schema");
         admin.close().await;
         let url = schema_url(&server_url, &schema);
-        let store = omnivox_store::connect(&url, &PoolSettings::default())
-            .await
-            .expect("open postgres");
+        let store = omnivox_store::connect(&url, &PoolSettings::default()).await.expect("open postgres");
         store.migrate().await.expect("migrate postgres");
-        Some(Self {
-            url,
-            store,
-            cleanup: Cleanup::Postgres { server_url, schema },
-        })
+        Some(Self { url, store, cleanup: Cleanup::Postgres { server_url, schema } })
     }
 
     pub fn backend(&self) -> Backend {
@@ -113,16 +94,10 @@ impl Drop for TestDb {
             let (server_url, schema) = (server_url.clone(), schema.clone());
             // Drop runs inside the test's runtime; use a thread with its own.
             let _ = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .ok()?;
+                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
                 rt.block_on(async {
                     let pool = sqlx::PgPool::connect(&server_url).await.ok()?;
-                    sqlx::query(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
-                        .execute(&pool)
-                        .await
-                        .ok()?;
+                    sqlx::query(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE")).execute(&pool).await.ok()?;
                     pool.close().await;
                     Some(())
                 })

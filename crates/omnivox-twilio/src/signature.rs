@@ -52,9 +52,7 @@ pub struct RequestValidator {
 
 impl fmt::Debug for RequestValidator {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RequestValidator")
-            .field("auth_token", &"<redacted>")
-            .finish()
+        f.debug_struct("RequestValidator").field("auth_token", &"<redacted>").finish()
     }
 }
 
@@ -65,10 +63,7 @@ impl RequestValidator {
     /// configuration value cannot turn into "anyone who signs with an empty key is Twilio".
     pub fn new(auth_token: impl Into<String>) -> Self {
         let token = auth_token.into();
-        Self {
-            mac: keyed_hmac(token.as_bytes()),
-            has_token: !token.is_empty(),
-        }
+        Self { mac: keyed_hmac(token.as_bytes()), has_token: !token.is_empty() }
     }
 
     /// Validates a form-encoded request.
@@ -101,8 +96,7 @@ impl RequestValidator {
     #[must_use]
     pub fn validate(&self, url: &str, raw_body: &[u8], signature: &str) -> bool {
         if query_values(url, BODY_HASH_PARAM).is_empty() {
-            let params: Vec<(String, String)> =
-                url::form_urlencoded::parse(raw_body).into_owned().collect();
+            let params: Vec<(String, String)> = url::form_urlencoded::parse(raw_body).into_owned().collect();
             self.validate_form(url, &params, signature)
         } else {
             self.validate_body(url, raw_body, signature)
@@ -190,16 +184,12 @@ fn url_variants(url: &str) -> Vec<String> {
 fn split_port(url: &str) -> Option<(&str, usize, usize)> {
     let scheme_end = url.find("://")?;
     // Otherwise the "://" belongs to something else, e.g. a URL inside the query.
-    let scheme_ok = url[..scheme_end]
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b));
+    let scheme_ok = url[..scheme_end].bytes().all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b));
     if scheme_end == 0 || !scheme_ok {
         return None;
     }
     let authority_start = scheme_end + 3;
-    let authority_end = url[authority_start..]
-        .find(['/', '?', '#'])
-        .map_or(url.len(), |i| authority_start + i);
+    let authority_end = url[authority_start..].find(['/', '?', '#']).map_or(url.len(), |i| authority_start + i);
     let authority = &url[authority_start..authority_end];
     // User info may itself contain ':' (user:pass@), so look only after the last '@'.
     let host_start = authority.rfind('@').map_or(0, |i| i + 1);

@@ -6,10 +6,7 @@
 use omnivox_twilio::RequestValidator;
 use serde::Deserialize;
 
-const DEFAULT_PATH: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../../shared/twilio/signature-vectors.json"
-);
+const DEFAULT_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/twilio/signature-vectors.json");
 
 #[derive(Deserialize)]
 struct File {
@@ -31,8 +28,8 @@ struct Vector {
 #[test]
 fn official_vectors() {
     let path = std::env::var("OMNIVOX_SIGNATURE_VECTORS").unwrap_or_else(|_| DEFAULT_PATH.into());
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("cannot read signature vectors at {path}: {e}"));
+    let text =
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read signature vectors at {path}: {e}"));
     let file: File = serde_json::from_str(&text).expect("signature vectors are valid JSON");
 
     let mut failures = Vec::new();
@@ -41,37 +38,21 @@ fn official_vectors() {
         // Every way the service can be asked: the specific entry point and the dispatcher.
         let results = match &v.json_body {
             Some(body) => [
-                (
-                    "validate_body",
-                    validator.validate_body(&v.url, body.as_bytes(), &v.signature),
-                ),
-                (
-                    "validate",
-                    validator.validate(&v.url, body.as_bytes(), &v.signature),
-                ),
+                ("validate_body", validator.validate_body(&v.url, body.as_bytes(), &v.signature)),
+                ("validate", validator.validate(&v.url, body.as_bytes(), &v.signature)),
             ],
             None => {
-                let body = url::form_urlencoded::Serializer::new(String::new())
-                    .extend_pairs(&v.params)
-                    .finish();
+                let body = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(&v.params).finish();
                 [
-                    (
-                        "validate_form",
-                        validator.validate_form(&v.url, &v.params, &v.signature),
-                    ),
-                    (
-                        "validate",
-                        validator.validate(&v.url, body.as_bytes(), &v.signature),
-                    ),
+                    ("validate_form", validator.validate_form(&v.url, &v.params, &v.signature)),
+                    ("validate", validator.validate(&v.url, body.as_bytes(), &v.signature)),
                 ]
             }
         };
         for (entry_point, accepted) in results {
             if accepted != v.valid {
-                failures.push(format!(
-                    "#{index} {:?}: {entry_point} returned {accepted}, expected {}",
-                    v.name, v.valid
-                ));
+                failures
+                    .push(format!("#{index} {:?}: {entry_point} returned {accepted}, expected {}", v.name, v.valid));
             }
         }
     }
@@ -81,11 +62,6 @@ fn official_vectors() {
         file.vectors.iter().any(|v| !v.valid) && file.vectors.iter().any(|v| v.valid),
         "expected both valid and invalid vectors in {path}"
     );
-    assert!(
-        failures.is_empty(),
-        "{} vector check(s) failed:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    assert!(failures.is_empty(), "{} vector check(s) failed:\n{}", failures.len(), failures.join("\n"));
     eprintln!("{} signature vectors passed ({path})", file.vectors.len());
 }

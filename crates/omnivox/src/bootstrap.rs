@@ -33,8 +33,7 @@ pub async fn ensure_first_admin(
     }
     let (password, outcome) = match configured {
         Some(p) => {
-            check_policy(p)
-                .map_err(|e| anyhow::anyhow!("OMNIVOX_ADMIN_PASSWORD is not acceptable: {e}"))?;
+            check_policy(p).map_err(|e| anyhow::anyhow!("OMNIVOX_ADMIN_PASSWORD is not acceptable: {e}"))?;
             (p.clone(), FirstAdmin::FromConfig)
         }
         None => {

@@ -15,11 +15,7 @@ use crate::config::{Config, Flags};
 use crate::startup::{self, Application};
 
 #[derive(Debug, Parser)]
-#[command(
-    name = "omnivox",
-    version,
-    about = "Omnivox Call Records: every Twilio call and its recording, once"
-)]
+#[command(name = "omnivox", version, about = "Omnivox Call Records: every Twilio call and its recording, once")]
 pub struct Cli {
     /// Configuration file [env: OMNIVOX_CONFIG] [default: ./omnivox.toml]
     #[arg(long, global = true)]
@@ -65,12 +61,9 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
             store.close().await;
             Ok(())
         }
-        Command::User(UserCommand::Add {
-            name,
-            role,
-            password_stdin,
-            display_name,
-        }) => add_user(&config, name, role, password_stdin, display_name).await,
+        Command::User(UserCommand::Add { name, role, password_stdin, display_name }) => {
+            add_user(&config, name, role, password_stdin, display_name).await
+        }
     }
 }
 
@@ -90,23 +83,11 @@ async fn add_user(
     display_name: Option<String>,
 ) -> anyhow::Result<()> {
     let name = name.trim().to_owned();
-    anyhow::ensure!(
-        !name.is_empty() && name.len() <= 64,
-        "the user name must be 1 to 64 characters"
-    );
-    let password = if password_stdin {
-        read_stdin_password()?
-    } else {
-        prompt_password()?
-    };
+    anyhow::ensure!(!name.is_empty() && name.len() <= 64, "the user name must be 1 to 64 characters");
+    let password = if password_stdin { read_stdin_password()? } else { prompt_password()? };
     check_policy(&password)?;
     let store = startup::open_store(config).await?;
-    let user = NewUser {
-        username: name.clone(),
-        display_name,
-        role,
-        password_hash: hash_password(password).await?,
-    };
+    let user = NewUser { username: name.clone(), display_name, role, password_hash: hash_password(password).await? };
     let created = store.create_user(&user, chrono_now()).await;
     store.close().await;
     match created {
@@ -125,24 +106,13 @@ fn chrono_now() -> chrono::DateTime<chrono::Utc> {
 
 fn read_stdin_password() -> anyhow::Result<SecretString> {
     let mut line = String::new();
-    std::io::stdin()
-        .lock()
-        .read_line(&mut line)
-        .context("reading the password from standard input")?;
-    Ok(SecretString::from(
-        line.trim_end_matches(['\r', '\n']).to_owned(),
-    ))
+    std::io::stdin().lock().read_line(&mut line).context("reading the password from standard input")?;
+    Ok(SecretString::from(line.trim_end_matches(['\r', '\n']).to_owned()))
 }
 
 fn prompt_password() -> anyhow::Result<SecretString> {
-    let first = SecretString::from(
-        rpassword::prompt_password("Password: ").context("reading the password")?,
-    );
-    let again =
-        SecretString::from(rpassword::prompt_password("Again: ").context("reading the password")?);
-    anyhow::ensure!(
-        first.expose_secret() == again.expose_secret(),
-        "the passwords differ"
-    );
+    let first = SecretString::from(rpassword::prompt_password("Password: ").context("reading the password")?);
+    let again = SecretString::from(rpassword::prompt_password("Again: ").context("reading the password")?);
+    anyhow::ensure!(first.expose_secret() == again.expose_secret(), "the passwords differ");
     Ok(first)
 }

@@ -209,9 +209,7 @@ impl Config {
             let parsed = if text_only {
                 figment::value::Value::from(value.clone())
             } else {
-                value
-                    .parse()
-                    .unwrap_or_else(|_| figment::value::Value::from(value.clone()))
+                value.parse().unwrap_or_else(|_| figment::value::Value::from(value.clone()))
             };
             from_env = from_env.merge(Serialized::default(&key, parsed));
         }
@@ -219,21 +217,15 @@ impl Config {
         for (setting, var) in SECRET_FILES {
             let already = figment.find_value(setting).is_ok();
             if let (false, Some((_, path))) = (already, env.iter().find(|(n, _)| n == var)) {
-                let secret =
-                    std::fs::read_to_string(path).map_err(|source| ConfigError::SecretFile {
-                        var,
-                        path: path.clone(),
-                        source,
-                    })?;
-                figment = figment.merge(Serialized::default(
-                    setting,
-                    secret.trim_end_matches(['\r', '\n']),
-                ));
+                let secret = std::fs::read_to_string(path).map_err(|source| ConfigError::SecretFile {
+                    var,
+                    path: path.clone(),
+                    source,
+                })?;
+                figment = figment.merge(Serialized::default(setting, secret.trim_end_matches(['\r', '\n'])));
             }
         }
-        figment
-            .extract()
-            .map_err(|e| ConfigError::Invalid(Box::new(e)))
+        figment.extract().map_err(|e| ConfigError::Invalid(Box::new(e)))
     }
 
     /// Prefixed variables in `env` that nothing reads: likely typos.
@@ -251,32 +243,23 @@ impl Config {
     }
 
     /// Twilio account credentials, required by anything that calls Twilio.
-    pub fn twilio_credentials(
-        &self,
-        needed_for: &str,
-    ) -> Result<(String, SecretString), MissingSetting> {
-        let sid = self
-            .twilio_account_sid
-            .clone()
-            .ok_or_else(|| MissingSetting {
-                what: "TWILIO_ACCOUNT_SID",
-                why: format!(" ({needed_for} needs it)"),
-                key: "twilio_account_sid",
-                env: "TWILIO_ACCOUNT_SID",
-                file_hint: String::new(),
-                flag_hint: String::new(),
-            })?;
-        let token = self
-            .twilio_auth_token
-            .clone()
-            .ok_or_else(|| MissingSetting {
-                what: "TWILIO_AUTH_TOKEN",
-                why: format!(" ({needed_for} needs it)"),
-                key: "twilio_auth_token",
-                env: "TWILIO_AUTH_TOKEN",
-                file_hint: "\n  - TWILIO_AUTH_TOKEN_FILE naming a file that holds it".into(),
-                flag_hint: String::new(),
-            })?;
+    pub fn twilio_credentials(&self, needed_for: &str) -> Result<(String, SecretString), MissingSetting> {
+        let sid = self.twilio_account_sid.clone().ok_or_else(|| MissingSetting {
+            what: "TWILIO_ACCOUNT_SID",
+            why: format!(" ({needed_for} needs it)"),
+            key: "twilio_account_sid",
+            env: "TWILIO_ACCOUNT_SID",
+            file_hint: String::new(),
+            flag_hint: String::new(),
+        })?;
+        let token = self.twilio_auth_token.clone().ok_or_else(|| MissingSetting {
+            what: "TWILIO_AUTH_TOKEN",
+            why: format!(" ({needed_for} needs it)"),
+            key: "twilio_auth_token",
+            env: "TWILIO_AUTH_TOKEN",
+            file_hint: "\n  - TWILIO_AUTH_TOKEN_FILE naming a file that holds it".into(),
+            flag_hint: String::new(),
+        })?;
         Ok((sid, token))
     }
 

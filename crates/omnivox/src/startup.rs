@@ -31,21 +31,11 @@ pub struct Application {
 
 /// Opens and migrates the configured database.
 pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
-    let settings = PoolSettings {
-        max_connections: config.database_max_connections,
-    };
+    let settings = PoolSettings { max_connections: config.database_max_connections };
     let store = omnivox_store::connect(&config.database_url, &settings)
         .await
-        .with_context(|| {
-            format!(
-                "opening the database ({})",
-                redact_url(&config.database_url)
-            )
-        })?;
-    store
-        .migrate()
-        .await
-        .context("applying database migrations")?;
+        .with_context(|| format!("opening the database ({})", redact_url(&config.database_url)))?;
+    store.migrate().await.context("applying database migrations")?;
     Ok(store)
 }
 
@@ -54,33 +44,17 @@ impl Application {
         config.check_for_serve()?;
         let store = open_store(config).await?;
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-        let first_admin =
-            bootstrap::ensure_first_admin(&store, &clock, config.admin_password.as_ref()).await?;
+        let first_admin = bootstrap::ensure_first_admin(&store, &clock, config.admin_password.as_ref()).await?;
 
         let jobs = JobQueue::new(store.clone(), clock.clone());
-        let ctx = Arc::new(JobContext {
-            store: store.clone(),
-            clock: clock.clone(),
-            jobs: jobs.clone(),
-        });
+        let ctx = Arc::new(JobContext { store: store.clone(), clock: clock.clone(), jobs: jobs.clone() });
         jobs::schedule_periodic(&ctx).await?;
-        let worker_settings = WorkerSettings {
-            concurrency: config.job_concurrency,
-            ..WorkerSettings::default()
-        };
-        let worker = Arc::new(Worker::new(
-            jobs.clone(),
-            jobs::registry(),
-            ctx,
-            worker_settings,
-        ));
+        let worker_settings = WorkerSettings { concurrency: config.job_concurrency, ..WorkerSettings::default() };
+        let worker = Arc::new(Worker::new(jobs.clone(), jobs::registry(), ctx, worker_settings));
 
         let settings = HttpSettings {
             session_ttl: Duration::from_secs(config.session_ttl_hours.saturating_mul(3600)),
-            secure_cookies: config
-                .public_url
-                .as_ref()
-                .is_some_and(|u| u.scheme() == "https"),
+            secure_cookies: config.public_url.as_ref().is_some_and(|u| u.scheme() == "https"),
             login_attempts_per_user_per_minute: config.login_attempts_per_user_per_minute,
             login_attempts_per_ip_per_minute: config.login_attempts_per_ip_per_minute,
             ..HttpSettings::default()
@@ -101,14 +75,7 @@ impl Application {
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("cannot listen on {}", config.listen))?;
-        Ok(Self {
-            listener,
-            router,
-            worker,
-            store,
-            login_limiter,
-            first_admin,
-        })
+        Ok(Self { listener, router, worker, store, login_limiter, first_admin })
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
@@ -130,17 +97,10 @@ impl Application {
         let addr = self.local_addr()?;
         tracing::info!(%addr, backend = self.store.backend().as_str(), "omnivox is listening");
         let worker = Arc::clone(&self.worker).spawn(shutdown.clone());
-        let housekeeping = tokio::spawn(forget_idle_login_limits(
-            self.login_limiter,
-            shutdown.clone(),
-        ));
-        let served = axum::serve(
-            self.listener,
-            self.router
-                .into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown.clone().cancelled_owned())
-        .await;
+        let housekeeping = tokio::spawn(forget_idle_login_limits(self.login_limiter, shutdown.clone()));
+        let served = axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(shutdown.clone().cancelled_owned())
+            .await;
         // However serving ended, stop and join everything else.
         shutdown.cancel();
         let joined = worker.await;

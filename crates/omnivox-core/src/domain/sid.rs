@@ -10,16 +10,11 @@ use serde::{Deserialize, Deserializer, Serialize};
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SidError {
     #[error("{kind} must start with {prefix:?} followed by 32 hexadecimal digits")]
-    Malformed {
-        kind: &'static str,
-        prefix: &'static str,
-    },
+    Malformed { kind: &'static str, prefix: &'static str },
 }
 
 fn is_valid(value: &str, prefix: &str) -> bool {
-    value.len() == 34
-        && value.starts_with(prefix)
-        && value[2..].bytes().all(|b| b.is_ascii_hexdigit())
+    value.len() == 34 && value.starts_with(prefix) && value[2..].bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 macro_rules! sid_type {

@@ -1,37 +1,73 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use serde::Serialize;
 
-use super::StoreResult;
-use crate::{CallSid, PhoneNumber};
+use super::{StoreResult, UserId};
+use crate::CallSid;
 
-/// What is known of a call when it is first seen.
-#[derive(Debug, Clone)]
-pub struct NewCallRecord {
-    pub call_sid: CallSid,
-    /// Campaign code (`LIVE-CALLS`, `HISTORICAL-CALLS`, …) and display name;
-    /// created with its data list when it does not exist yet.
-    pub campaign_code: String,
-    pub campaign_name: String,
-    /// The customer's number; the contact is found or created by it.
-    pub contact_phone: Option<PhoneNumber>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct EnsuredCall {
+/// A call record as the API shows it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CallRecordView {
     pub id: i64,
-    /// True for exactly one of any number of concurrent callers.
-    pub created: bool,
+    /// The CallSid of the parent leg.
+    pub call_id: String,
+    /// The campaign's code (`LIVE-CALLS`, …).
+    pub campaign_id: String,
+    pub campaign_name: String,
+    pub contact_id: Option<i64>,
+    pub contact_phone: Option<String>,
+    pub contact_name: Option<String>,
+    pub agent_id: Option<UserId>,
+    pub direction: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub status: Option<String>,
+    pub outcome: Option<String>,
+    pub answered_by: Option<String>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub duration_seconds: Option<i64>,
+    pub legal_hold: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub recordings: Vec<RecordingView>,
 }
 
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RecordingView {
+    pub id: i64,
+    pub recording_sid: String,
+    pub call_record_id: i64,
+    /// Twilio's status of the recording.
+    pub status: String,
+    /// Where the media is in Omnivox: pending, stored, verified, transcribed, failed, deleted.
+    pub sync_status: String,
+    pub duration_seconds: Option<i64>,
+    pub channels: Option<i64>,
+    pub source: Option<String>,
+    pub track: Option<String>,
+    pub error_code: Option<String>,
+    /// Why `syncStatus` is failed.
+    pub error: Option<String>,
+    pub storage_key: Option<String>,
+    pub media_type: Option<String>,
+    pub sha256: Option<String>,
+    pub size_bytes: Option<i64>,
+    /// webhook, import or sweep.
+    pub found_by: String,
+    pub started_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Reading call records. They are created and changed only by ingest
+/// (`crate::ingest::IngestStore`).
 #[async_trait]
 pub trait CallRecordStore {
-    /// Finds the call record for `call_sid` or creates it, with its
-    /// campaign, data list and contact, in one transaction. Any number of
-    /// concurrent calls for one CallSid end in one row and no error.
-    async fn ensure_call_record(
-        &self,
-        call: &NewCallRecord,
-        now: DateTime<Utc>,
-    ) -> StoreResult<EnsuredCall>;
+    async fn call_record(&self, id: i64) -> StoreResult<Option<CallRecordView>>;
+    async fn call_record_by_sid(&self, sid: &CallSid) -> StoreResult<Option<CallRecordView>>;
     async fn count_call_records(&self) -> StoreResult<i64>;
+    async fn count_recordings(&self) -> StoreResult<i64>;
 }

@@ -84,20 +84,18 @@ pub struct JobRow {
 pub trait JobStore {
     /// `None` when deduplicated against a queued or running job.
     async fn enqueue_job(&self, job: &NewJob, now: DateTime<Utc>) -> StoreResult<Option<JobId>>;
-    /// Takes the oldest due job, or one whose lease ran out, for `lease_until`.
+    /// Takes the oldest due job of one of `kinds`, or one whose lease ran
+    /// out, for `lease_until`. Kinds this worker cannot run stay queued for
+    /// one that can (an older or newer version during a rolling deploy).
     async fn claim_job(
         &self,
         worker: &str,
+        kinds: &[&str],
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
     ) -> StoreResult<Option<ClaimedJob>>;
     /// False when the lease was lost.
-    async fn extend_lease(
-        &self,
-        id: JobId,
-        worker: &str,
-        lease_until: DateTime<Utc>,
-    ) -> StoreResult<bool>;
+    async fn extend_lease(&self, id: JobId, worker: &str, lease_until: DateTime<Utc>) -> StoreResult<bool>;
     async fn complete_job(&self, id: JobId, worker: &str) -> StoreResult<bool>;
     async fn retry_job_later(
         &self,
@@ -107,13 +105,7 @@ pub trait JobStore {
         error: &str,
         now: DateTime<Utc>,
     ) -> StoreResult<bool>;
-    async fn bury_job(
-        &self,
-        id: JobId,
-        worker: &str,
-        error: &str,
-        now: DateTime<Utc>,
-    ) -> StoreResult<bool>;
+    async fn bury_job(&self, id: JobId, worker: &str, error: &str, now: DateTime<Utc>) -> StoreResult<bool>;
     /// Gives a claimed job back untouched (graceful shutdown).
     async fn release_job(&self, id: JobId, worker: &str, now: DateTime<Utc>) -> StoreResult<bool>;
     /// Puts a dead job back in the queue with a fresh attempt budget.
@@ -121,5 +113,5 @@ pub trait JobStore {
     async fn list_jobs(&self, state: JobState, limit: i64) -> StoreResult<Vec<JobRow>>;
     async fn get_job(&self, id: JobId) -> StoreResult<Option<JobRow>>;
     /// When the next queued job becomes due, to sleep until then.
-    async fn next_job_due(&self) -> StoreResult<Option<DateTime<Utc>>>;
+    async fn next_job_due(&self, kinds: &[&str]) -> StoreResult<Option<DateTime<Utc>>>;
 }

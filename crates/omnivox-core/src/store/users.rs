@@ -72,11 +72,7 @@ pub trait SessionStore {
         expires_at: DateTime<Utc>,
     ) -> StoreResult<()>;
     /// The user owning an unexpired session.
-    async fn session_user(
-        &self,
-        token_sha256: &str,
-        now: DateTime<Utc>,
-    ) -> StoreResult<Option<User>>;
+    async fn session_user(&self, token_sha256: &str, now: DateTime<Utc>) -> StoreResult<Option<User>>;
     /// Returns whether a session was deleted.
     async fn delete_session(&self, token_sha256: &str) -> StoreResult<bool>;
     async fn delete_expired_sessions(&self, now: DateTime<Utc>) -> StoreResult<u64>;

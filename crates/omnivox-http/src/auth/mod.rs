@@ -52,9 +52,7 @@ async fn login(
 ) -> ApiResult<(CookieJar, Json<LoginResponse>)> {
     let username = body.username.trim();
     if username.is_empty() || username.len() > 64 {
-        return Err(ApiError::BadRequest(
-            "username must be 1 to 64 characters".into(),
-        ));
+        return Err(ApiError::BadRequest("username must be 1 to 64 characters".into()));
     }
     app.login_limiter
         .check(username, peer.ip())
@@ -77,11 +75,8 @@ async fn login(
 
     let token = new_token();
     let now = app.clock.now();
-    let ttl =
-        chrono::Duration::from_std(app.settings.session_ttl).unwrap_or(chrono::Duration::hours(12));
-    app.store
-        .create_session(&token_sha256(&token), user.id, now, now + ttl)
-        .await?;
+    let ttl = chrono::Duration::from_std(app.settings.session_ttl).unwrap_or(chrono::Duration::hours(12));
+    app.store.create_session(&token_sha256(&token), user.id, now, now + ttl).await?;
     tracing::info!(user_id = user.id.0, role = %user.role, "signed in");
 
     let cookie = Cookie::build((SESSION_COOKIE, token.clone()))
@@ -103,11 +98,7 @@ async fn logout(
     }
     tracing::info!(user_id = user.id.0, "signed out");
     // Always tell the browser to drop the cookie, whichever way the token came.
-    let mut removal = Cookie::build((SESSION_COOKIE, ""))
-        .path("/")
-        .http_only(true)
-        .same_site(SameSite::Strict)
-        .build();
+    let mut removal = Cookie::build((SESSION_COOKIE, "")).path("/").http_only(true).same_site(SameSite::Strict).build();
     removal.make_removal();
     Ok((CookieJar::new().add(removal), StatusCode::NO_CONTENT))
 }

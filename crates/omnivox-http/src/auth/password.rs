@@ -19,8 +19,7 @@ pub enum PasswordError {
 }
 
 fn argon2() -> Result<Argon2<'static>, PasswordError> {
-    let params =
-        Params::new(19 * 1024, 2, 1, None).map_err(|e| PasswordError::Hashing(e.to_string()))?;
+    let params = Params::new(19 * 1024, 2, 1, None).map_err(|e| PasswordError::Hashing(e.to_string()))?;
     Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
 }
 
@@ -61,10 +60,7 @@ pub async fn verify_password(password: SecretString, hash: Option<PasswordHash>)
         let Ok(parsed) = argon2::password_hash::PasswordHash::new(phc.as_str()) else {
             return false;
         };
-        known
-            && hasher
-                .verify_password(password.expose_secret().as_bytes(), &parsed)
-                .is_ok()
+        known && hasher.verify_password(password.expose_secret().as_bytes(), &parsed).is_ok()
     })
     .await
     .unwrap_or(false)
@@ -76,10 +72,7 @@ fn dummy_hash() -> Option<&'static PasswordHash> {
         .get_or_init(|| {
             let salt = SaltString::generate(&mut OsRng);
             let hasher = argon2().ok()?;
-            hasher
-                .hash_password(b"not a real password", &salt)
-                .ok()
-                .map(|h| PasswordHash::new(h.to_string()))
+            hasher.hash_password(b"not a real password", &salt).ok().map(|h| PasswordHash::new(h.to_string()))
         })
         .as_ref()
 }
@@ -92,11 +85,7 @@ mod tests {
     async fn hashes_with_argon2id_owasp_parameters_and_verifies() {
         let pw = SecretString::from("correct horse battery staple");
         let hash = hash_password(pw.clone()).await.unwrap();
-        assert!(
-            hash.as_str().starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
-            "{}",
-            hash.as_str()
-        );
+        assert!(hash.as_str().starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{}", hash.as_str());
         assert!(verify_password(pw, Some(hash.clone())).await);
         assert!(!verify_password(SecretString::from("wrong password!!"), Some(hash)).await);
         assert!(!verify_password(SecretString::from("anything at all"), None).await);

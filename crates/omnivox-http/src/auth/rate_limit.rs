@@ -26,9 +26,7 @@ impl LoginLimiter {
     /// Counts one attempt; `Err(seconds)` when over either limit.
     pub fn check(&self, username: &str, ip: IpAddr) -> Result<(), u64> {
         let user_key = username.trim().to_lowercase();
-        let wait = |not_until: governor::NotUntil<_>| {
-            not_until.wait_time_from(self.clock.now()).as_secs().max(1)
-        };
+        let wait = |not_until: governor::NotUntil<_>| not_until.wait_time_from(self.clock.now()).as_secs().max(1);
         self.per_ip.check_key(&ip).map_err(wait)?;
         self.per_user.check_key(&user_key).map_err(wait)?;
         Ok(())
@@ -53,14 +51,8 @@ mod tests {
         for _ in 0..3 {
             limiter.check("ada", a).unwrap();
         }
-        assert!(
-            limiter.check("ADA", b).is_err(),
-            "per user, across addresses and case"
-        );
+        assert!(limiter.check("ADA", b).is_err(), "per user, across addresses and case");
         limiter.check("bob", a).unwrap();
-        assert!(
-            limiter.check("carol", a).is_err(),
-            "per address, across users"
-        );
+        assert!(limiter.check("carol", a).is_err(), "per address, across users");
     }
 }

@@ -39,11 +39,7 @@ pub fn request_token(parts: &Parts) -> Option<String> {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(|t| t.trim().to_owned());
-    bearer.or_else(|| {
-        CookieJar::from_headers(&parts.headers)
-            .get(SESSION_COOKIE)
-            .map(|c| c.value().to_owned())
-    })
+    bearer.or_else(|| CookieJar::from_headers(&parts.headers).get(SESSION_COOKIE).map(|c| c.value().to_owned()))
 }
 
 /// The signed-in user; 401 when there is no valid session.
@@ -63,23 +59,15 @@ where
         }
         let app = AppState::from_ref(state);
         let token = request_token(parts).ok_or(ApiError::Unauthorized)?;
-        let user = lookup(&app.store, &app.clock, &token)
-            .await?
-            .ok_or(ApiError::Unauthorized)?;
+        let user = lookup(&app.store, &app.clock, &token).await?.ok_or(ApiError::Unauthorized)?;
         let current = CurrentUser(user);
         parts.extensions.insert(current.clone());
         Ok(current)
     }
 }
 
-async fn lookup(
-    store: &Arc<dyn Store>,
-    clock: &Arc<dyn Clock>,
-    token: &str,
-) -> Result<Option<User>, ApiError> {
-    Ok(store
-        .session_user(&token_sha256(token), clock.now())
-        .await?)
+async fn lookup(store: &Arc<dyn Store>, clock: &Arc<dyn Clock>, token: &str) -> Result<Option<User>, ApiError> {
+    Ok(store.session_user(&token_sha256(token), clock.now()).await?)
 }
 
 /// The least role a route requires.

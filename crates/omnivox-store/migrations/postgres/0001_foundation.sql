@@ -61,6 +61,9 @@ CREATE TABLE call_records (
     started_at       BIGINT,
     ended_at         BIGINT,
     duration_seconds BIGINT CHECK (duration_seconds IS NULL OR duration_seconds >= 0),
+    -- Every fact heard about the call, each with the rank of its source
+    -- (omnivox_core::ingest::CallFacts); the columns above are derived from it.
+    facts            JSONB   NOT NULL,
     -- startedAt when known, else when the call was first seen: the list's order.
     sort_at          BIGINT NOT NULL,
     legal_hold       BOOLEAN NOT NULL DEFAULT FALSE,
@@ -84,7 +87,10 @@ CREATE TABLE call_events (
     sequence_number BIGINT,
     occurred_at     BIGINT,
     received_at     BIGINT NOT NULL,
-    payload         JSONB   NOT NULL
+    payload         JSONB   NOT NULL,
+    -- The same callback delivered twice is one line of the timeline.
+    dedupe_key      TEXT    NOT NULL,
+    UNIQUE (call_record_id, dedupe_key)
 );
 CREATE INDEX call_events_by_call ON call_events (call_record_id, id);
 

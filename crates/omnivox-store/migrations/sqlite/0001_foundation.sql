@@ -61,6 +61,9 @@ CREATE TABLE call_records (
     started_at       INTEGER,
     ended_at         INTEGER,
     duration_seconds INTEGER CHECK (duration_seconds IS NULL OR duration_seconds >= 0),
+    -- Every fact heard about the call, each with the rank of its source
+    -- (omnivox_core::ingest::CallFacts); the columns above are derived from it.
+    facts            TEXT    NOT NULL,
     -- startedAt when known, else when the call was first seen: the list's order.
     sort_at          INTEGER NOT NULL,
     legal_hold       INTEGER NOT NULL DEFAULT 0,
@@ -84,7 +87,10 @@ CREATE TABLE call_events (
     sequence_number INTEGER,
     occurred_at     INTEGER,
     received_at     INTEGER NOT NULL,
-    payload         TEXT    NOT NULL
+    payload         TEXT    NOT NULL,
+    -- The same callback delivered twice is one line of the timeline.
+    dedupe_key      TEXT    NOT NULL,
+    UNIQUE (call_record_id, dedupe_key)
 );
 CREATE INDEX call_events_by_call ON call_events (call_record_id, id);
 

@@ -1,5 +1,5 @@
 macro_rules! impl_job_store {
-    ($store:ty, claim_lock = $lock:literal) => {
+    ($store:ty, claim_lock = $lock:literal, kinds_from_json = $kinds:literal) => {
         #[async_trait::async_trait]
         impl omnivox_core::store::JobStore for $store {
             async fn enqueue_job(
@@ -9,12 +9,7 @@ macro_rules! impl_job_store {
             ) -> omnivox_core::store::StoreResult<Option<omnivox_core::store::JobId>> {
                 // The partial unique index on (kind, dedupe_key) over queued
                 // and running jobs turns a duplicate into "no row inserted".
-                let id: Option<i64> = sqlx::query_scalar(
-                    "INSERT INTO jobs (kind, state, dedupe_key, payload, attempts, max_attempts, run_at, created_at, updated_at)
-                     VALUES ($1, 'queued', $2, $3, 0, $4, $5, $6, $6)
-                     ON CONFLICT DO NOTHING
-                     RETURNING id",
-                )
+                let id: Option<i64> = sqlx::query_scalar($crate::portable::ENQUEUE_JOB)
                 .bind(&job.kind)
                 .bind(&job.dedupe_key)
                 .bind(sqlx::types::Json(&job.payload))
@@ -30,6 +25,7 @@ macro_rules! impl_job_store {
             async fn claim_job(
                 &self,
                 worker: &str,
+                kinds: &[&str],
                 now: chrono::DateTime<chrono::Utc>,
                 lease_until: chrono::DateTime<chrono::Utc>,
             ) -> omnivox_core::store::StoreResult<Option<omnivox_core::store::ClaimedJob>> {
@@ -38,7 +34,10 @@ macro_rules! impl_job_store {
                      SET state = 'running', locked_by = $1, lease_until = $3, attempts = attempts + 1, updated_at = $2
                      WHERE id = (
                          SELECT id FROM jobs
-                         WHERE (state = 'queued' AND run_at <= $2) OR (state = 'running' AND lease_until < $2)
+                         WHERE ((state = 'queued' AND run_at <= $2) OR (state = 'running' AND lease_until < $2))
+                           AND kind IN (",
+                    $kinds,
+                    "($4))
                          ORDER BY run_at, id
                          LIMIT 1 ",
                     $lock,
@@ -48,6 +47,7 @@ macro_rules! impl_job_store {
                 .bind(worker)
                 .bind($crate::rows::ms(now))
                 .bind($crate::rows::ms(lease_until))
+                .bind(sqlx::types::Json(kinds))
                 .fetch_optional(self.writer())
                 .await
                 .map_err($crate::db_error)?;
@@ -221,14 +221,20 @@ macro_rules! impl_job_store {
 
             async fn next_job_due(
                 &self,
+                kinds: &[&str],
             ) -> omnivox_core::store::StoreResult<Option<chrono::DateTime<chrono::Utc>>> {
-                let next: Option<i64> = sqlx::query_scalar(
+                let next: Option<i64> = sqlx::query_scalar(concat!(
                     "SELECT MIN(t) FROM (
-                         SELECT MIN(run_at) AS t FROM jobs WHERE state = 'queued'
+                         SELECT MIN(run_at) AS t FROM jobs WHERE state = 'queued' AND kind IN (",
+                    $kinds,
+                    "($1))
                          UNION ALL
-                         SELECT MIN(lease_until) AS t FROM jobs WHERE state = 'running'
-                     ) AS due",
-                )
+                         SELECT MIN(lease_until) AS t FROM jobs WHERE state = 'running' AND kind IN (",
+                    $kinds,
+                    "($1))
+                     ) AS due"
+                ))
+                .bind(sqlx::types::Json(kinds))
                 .fetch_one(self.reader())
                 .await
                 .map_err($crate::db_error)?;

@@ -149,10 +149,7 @@ macro_rules! impl_session_store {
                 row.map(TryInto::try_into).transpose()
             }
 
-            async fn delete_session(
-                &self,
-                token_sha256: &str,
-            ) -> omnivox_core::store::StoreResult<bool> {
+            async fn delete_session(&self, token_sha256: &str) -> omnivox_core::store::StoreResult<bool> {
                 let done = sqlx::query("DELETE FROM sessions WHERE token_sha256 = $1")
                     .bind(token_sha256)
                     .execute(self.writer())

@@ -2,10 +2,7 @@ use super::*;
 use secrecy::ExposeSecret;
 
 fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-    pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
+    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
 }
 
 fn no_file() -> PathBuf {
@@ -39,24 +36,15 @@ fn toml_then_environment_then_flags() {
         ("TWILIO_AUTH_TOKEN", "12345678901234567890"),
         ("OMNIVOX_ADMIN_PASSWORD", "000000000000"),
     ]);
-    let flags = Flags {
-        storage_url: Some("file://from-flag".into()),
-        ..Flags::default()
-    };
+    let flags = Flags { storage_url: Some("file://from-flag".into()), ..Flags::default() };
     let c = Config::load_from(&file, &flags, e).unwrap();
     assert_eq!(c.listen.port(), 1111, "toml over default");
     assert_eq!(c.database_url, "postgres://from-env/db", "env over toml");
     assert_eq!(c.storage_url, "file://from-flag", "flag over env");
     assert_eq!(c.job_concurrency, 8);
-    assert_eq!(
-        c.twilio_account_sid.as_deref(),
-        Some("AC0123456789abcdef0123456789abcdef")
-    );
+    assert_eq!(c.twilio_account_sid.as_deref(), Some("AC0123456789abcdef0123456789abcdef"));
     // Secrets made only of digits stay text, leading zeros included.
-    assert_eq!(
-        c.twilio_auth_token.unwrap().expose_secret(),
-        "12345678901234567890"
-    );
+    assert_eq!(c.twilio_auth_token.unwrap().expose_secret(), "12345678901234567890");
     assert_eq!(c.admin_password.unwrap().expose_secret(), "000000000000");
 }
 
@@ -65,85 +53,43 @@ fn secrets_can_come_from_files_and_are_never_printed() {
     let dir = tempfile::tempdir().unwrap();
     let secret = dir.path().join("token");
     std::fs::write(&secret, "s3cr3t-token-value\n").unwrap();
-    let e = env(&[
-        ("TWILIO_AUTH_TOKEN_FILE", secret.to_str().unwrap()),
-        ("OMNIVOX_ADMIN_PASSWORD", "hunter2hunter2"),
-    ]);
+    let e = env(&[("TWILIO_AUTH_TOKEN_FILE", secret.to_str().unwrap()), ("OMNIVOX_ADMIN_PASSWORD", "hunter2hunter2")]);
     let c = Config::load_from(&no_file(), &Flags::default(), e).unwrap();
-    assert_eq!(
-        c.twilio_auth_token.as_ref().unwrap().expose_secret(),
-        "s3cr3t-token-value"
-    );
+    assert_eq!(c.twilio_auth_token.as_ref().unwrap().expose_secret(), "s3cr3t-token-value");
     let debug = format!("{c:?}");
-    assert!(
-        !debug.contains("s3cr3t") && !debug.contains("hunter2"),
-        "{debug}"
-    );
+    assert!(!debug.contains("s3cr3t") && !debug.contains("hunter2"), "{debug}");
 
     let missing = env(&[("TWILIO_AUTH_TOKEN_FILE", "/nonexistent/token")]);
-    let err = Config::load_from(&no_file(), &Flags::default(), missing)
-        .unwrap_err()
-        .to_string();
-    assert!(
-        err.contains("TWILIO_AUTH_TOKEN_FILE") && err.contains("/nonexistent/token"),
-        "{err}"
-    );
+    let err = Config::load_from(&no_file(), &Flags::default(), missing).unwrap_err().to_string();
+    assert!(err.contains("TWILIO_AUTH_TOKEN_FILE") && err.contains("/nonexistent/token"), "{err}");
 }
 
 #[test]
 fn bad_values_name_the_setting() {
-    let err = Config::load_from(
-        &no_file(),
-        &Flags::default(),
-        env(&[("OMNIVOX_LISTEN", "not an address")]),
-    )
-    .unwrap_err()
-    .to_string();
+    let err = Config::load_from(&no_file(), &Flags::default(), env(&[("OMNIVOX_LISTEN", "not an address")]))
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("listen"), "{err}");
 }
 
 #[test]
 fn unknown_prefixed_variables_are_reported() {
-    let names = [
-        "OMNIVOX_DATABSE_URL",
-        "OMNIVOX_LISTEN",
-        "OMNIVOX_TEST_POSTGRES_URL",
-        "PATH",
-        "TWILIO_AUTH_TOKEN",
-    ];
-    assert_eq!(
-        Config::unknown_env_vars(names.map(String::from)),
-        ["OMNIVOX_DATABSE_URL"]
-    );
+    let names = ["OMNIVOX_DATABSE_URL", "OMNIVOX_LISTEN", "OMNIVOX_TEST_POSTGRES_URL", "PATH", "TWILIO_AUTH_TOKEN"];
+    assert_eq!(Config::unknown_env_vars(names.map(String::from)), ["OMNIVOX_DATABSE_URL"]);
 }
 
 #[test]
 fn a_missing_required_value_names_every_way_to_set_it() {
     let c = Config::load_from(&no_file(), &Flags::default(), env(&[])).unwrap();
-    let msg = c
-        .twilio_credentials("import twilio")
-        .unwrap_err()
-        .to_string();
+    let msg = c.twilio_credentials("import twilio").unwrap_err().to_string();
     assert!(
-        msg.contains("TWILIO_ACCOUNT_SID")
-            && msg.contains("omnivox.toml")
-            && msg.contains("twilio_account_sid"),
+        msg.contains("TWILIO_ACCOUNT_SID") && msg.contains("omnivox.toml") && msg.contains("twilio_account_sid"),
         "{msg}"
     );
 
-    let c = Config::load_from(
-        &no_file(),
-        &Flags::default(),
-        env(&[("TWILIO_AUTH_TOKEN", "x")]),
-    )
-    .unwrap();
+    let c = Config::load_from(&no_file(), &Flags::default(), env(&[("TWILIO_AUTH_TOKEN", "x")])).unwrap();
     let msg = c.check_for_serve().unwrap_err().to_string();
-    for way in [
-        "public_url",
-        "OMNIVOX_PUBLIC_URL",
-        "--public-url",
-        "omnivox.toml",
-    ] {
+    for way in ["public_url", "OMNIVOX_PUBLIC_URL", "--public-url", "omnivox.toml"] {
         assert!(msg.contains(way), "{way} missing from: {msg}");
     }
 }

@@ -22,8 +22,7 @@ impl PurgeExpiredSessions {
     pub async fn schedule_next(jobs: &JobQueue, now: DateTime<Utc>) -> anyhow::Result<()> {
         let slot = (now.timestamp_millis() / HOUR_MS + 1) * HOUR_MS;
         let run_at = DateTime::from_timestamp_millis(slot).context("slot out of range")?;
-        jobs.enqueue_at(&PurgeExpiredSessions { slot }, run_at)
-            .await?;
+        jobs.enqueue_at(&PurgeExpiredSessions { slot }, run_at).await?;
         Ok(())
     }
 }
@@ -40,11 +39,7 @@ impl Job for PurgeExpiredSessions {
 
     async fn run(self, ctx: &JobContext) -> Result<(), JobError> {
         let now = ctx.clock.now();
-        let purged = ctx
-            .store
-            .delete_expired_sessions(now)
-            .await
-            .context("deleting expired sessions")?;
+        let purged = ctx.store.delete_expired_sessions(now).await.context("deleting expired sessions")?;
         tracing::info!(purged, "expired sessions deleted");
         Self::schedule_next(&ctx.jobs, now).await?;
         Ok(())

@@ -10,10 +10,7 @@ async fn login_gives_a_token_and_an_http_only_cookie(db: TestDb) {
     let (agent, password) = app.create_user("alice", Role::Agent).await;
     let response = app.login("alice", &password).await;
     assert_eq!(response.status(), StatusCode::OK);
-    let cookie = response.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .to_owned();
+    let cookie = response.headers()["set-cookie"].to_str().unwrap().to_owned();
     for attr in ["omnivox_session=", "HttpOnly", "SameSite=Strict", "Path=/"] {
         assert!(cookie.contains(attr), "{attr} missing in {cookie:?}");
     }
@@ -28,13 +25,8 @@ async fn login_gives_a_token_and_an_http_only_cookie(db: TestDb) {
     assert_eq!(me["id"], agent.id.0);
 
     // The cookie alone works too.
-    let by_cookie = app
-        .client
-        .get(app.url("/api/me"))
-        .header("cookie", format!("omnivox_session={token}"))
-        .send()
-        .await
-        .unwrap();
+    let by_cookie =
+        app.client.get(app.url("/api/me")).header("cookie", format!("omnivox_session={token}")).send().await.unwrap();
     assert_eq!(by_cookie.status(), StatusCode::OK);
     app.stop().await;
 }
@@ -57,22 +49,11 @@ async fn repeated_failures_are_answered_429(db: TestDb) {
     let app = spawn_app_with(db, &[("OMNIVOX_LOGIN_ATTEMPTS_PER_USER_PER_MINUTE", "5")]).await;
     let (_, password) = app.create_user("carol", Role::Agent).await;
     for _ in 0..5 {
-        assert_eq!(
-            app.login("carol", "wrong-password-123").await.status(),
-            StatusCode::UNAUTHORIZED
-        );
+        assert_eq!(app.login("carol", "wrong-password-123").await.status(), StatusCode::UNAUTHORIZED);
     }
     let limited = app.login("carol", &password).await;
-    assert_eq!(
-        limited.status(),
-        StatusCode::TOO_MANY_REQUESTS,
-        "even the right password waits"
-    );
-    let retry_after: u64 = limited.headers()["retry-after"]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS, "even the right password waits");
+    let retry_after: u64 = limited.headers()["retry-after"].to_str().unwrap().parse().unwrap();
     assert!((1..=60).contains(&retry_after), "{retry_after}");
     // Other users are not locked out by carol's attacker.
     let (_, dave_pw) = app.create_user("dave", Role::Agent).await;
@@ -87,76 +68,30 @@ async fn roles_guard_admin_routes(db: TestDb) {
     let agent = app.token_for("erin", &agent_pw).await;
     let supervisor = app.token_for("sam", &sup_pw).await;
     let admin = app.admin_token().await;
-    let (status, code, _) =
-        error_of(app.get("/api/admin/jobs?state=dead", Some(&agent)).await).await;
-    assert_eq!(
-        (status, code.as_str()),
-        (StatusCode::FORBIDDEN, "forbidden")
-    );
-    assert_eq!(
-        app.get("/api/admin/jobs?state=dead", Some(&supervisor))
-            .await
-            .status(),
-        StatusCode::FORBIDDEN
-    );
-    assert_eq!(
-        app.get("/api/admin/jobs?state=dead", None).await.status(),
-        StatusCode::UNAUTHORIZED
-    );
-    assert_eq!(
-        app.get("/api/admin/jobs?state=dead", Some(&admin))
-            .await
-            .status(),
-        StatusCode::OK
-    );
+    let (status, code, _) = error_of(app.get("/api/admin/jobs?state=dead", Some(&agent)).await).await;
+    assert_eq!((status, code.as_str()), (StatusCode::FORBIDDEN, "forbidden"));
+    assert_eq!(app.get("/api/admin/jobs?state=dead", Some(&supervisor)).await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(app.get("/api/admin/jobs?state=dead", None).await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(app.get("/api/admin/jobs?state=dead", Some(&admin)).await.status(), StatusCode::OK);
     app.stop().await;
 }
 
 async fn after_logout_the_token_is_refused_at_once(db: TestDb) {
     let app = spawn_app(db).await;
     let token = app.admin_token().await;
-    assert_eq!(
-        app.get("/api/me", Some(&token)).await.status(),
-        StatusCode::OK
-    );
+    assert_eq!(app.get("/api/me", Some(&token)).await.status(), StatusCode::OK);
     let out = app.post("/api/auth/logout", Some(&token), json!({})).await;
     assert_eq!(out.status(), StatusCode::NO_CONTENT);
-    assert!(
-        out.headers()["set-cookie"]
-            .to_str()
-            .unwrap()
-            .contains("omnivox_session="),
-        "cookie cleared"
-    );
-    assert_eq!(
-        app.get("/api/me", Some(&token)).await.status(),
-        StatusCode::UNAUTHORIZED
-    );
-    assert_eq!(
-        app.post("/api/auth/logout", Some(&token), json!({}))
-            .await
-            .status(),
-        StatusCode::UNAUTHORIZED
-    );
+    assert!(out.headers()["set-cookie"].to_str().unwrap().contains("omnivox_session="), "cookie cleared");
+    assert_eq!(app.get("/api/me", Some(&token)).await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(app.post("/api/auth/logout", Some(&token), json!({})).await.status(), StatusCode::UNAUTHORIZED);
     app.stop().await;
 }
 
 async fn the_first_admin_comes_from_the_configured_password_only_once(db: TestDb) {
     let app = spawn_app(db).await;
-    assert_eq!(
-        app.login("admin", &app.admin_password.clone())
-            .await
-            .status(),
-        StatusCode::OK
-    );
-    assert_eq!(
-        app.db
-            .store
-            .count_users_with_role(Role::Admin)
-            .await
-            .unwrap(),
-        1
-    );
+    assert_eq!(app.login("admin", &app.admin_password.clone()).await.status(), StatusCode::OK);
+    assert_eq!(app.db.store.count_users_with_role(Role::Admin).await.unwrap(), 1);
     app.stop().await;
 }
 

@@ -12,9 +12,7 @@ use crate::helpers::{capture_logs, random_password};
 fn omnivox() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_omnivox"));
     // Run where no omnivox.toml or omnivox-data of the developer can interfere.
-    cmd.current_dir(std::env::temp_dir())
-        .env_remove("OMNIVOX_ADMIN_PASSWORD")
-        .env_remove("TWILIO_AUTH_TOKEN");
+    cmd.current_dir(std::env::temp_dir()).env_remove("OMNIVOX_ADMIN_PASSWORD").env_remove("TWILIO_AUTH_TOKEN");
     cmd
 }
 
@@ -22,14 +20,7 @@ async fn user_add_reads_the_password_from_stdin(db: TestDb) {
     capture_logs();
     let password = random_password();
     let mut child = omnivox()
-        .args([
-            "user",
-            "add",
-            "grace",
-            "--role",
-            "supervisor",
-            "--password-stdin",
-        ])
+        .args(["user", "add", "grace", "--role", "supervisor", "--password-stdin"])
         .env("OMNIVOX_DATABASE_URL", &db.url)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -41,20 +32,14 @@ async fn user_add_reads_the_password_from_stdin(db: TestDb) {
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stdout}{stderr}");
-    assert!(
-        stdout.contains("created user grace (supervisor)"),
-        "{stdout}"
-    );
+    assert!(stdout.contains("created user grace (supervisor)"), "{stdout}");
     assert!(!stdout.contains(&password) && !stderr.contains(&password));
     let (user, hash) = db.store.user_credentials("grace").await.unwrap().unwrap();
     assert_eq!(user.role, omnivox_core::Role::Supervisor);
     assert!(hash.as_str().starts_with("$argon2id$"));
 
     // The same name again, and a short password, fail with a clear message.
-    for (name, pw, expected) in [
-        ("grace", password.as_str(), "already exists"),
-        ("heidi", "short", "at least 12"),
-    ] {
+    for (name, pw, expected) in [("grace", password.as_str(), "already exists"), ("heidi", "short", "at least 12")] {
         let mut child = omnivox()
             .args(["user", "add", name, "--role", "agent", "--password-stdin"])
             .env("OMNIVOX_DATABASE_URL", &db.url)
@@ -94,42 +79,21 @@ async fn the_binary_serves_and_stops_gracefully_on_sigterm(db: TestDb) {
         }
         all
     });
-    let addr = rx
-        .recv_timeout(Duration::from_secs(30))
-        .expect("the service announces its address");
-    let health = reqwest::get(format!("http://{addr}/healthz"))
-        .await
-        .unwrap();
+    let addr = rx.recv_timeout(Duration::from_secs(30)).expect("the service announces its address");
+    let health = reqwest::get(format!("http://{addr}/healthz")).await.unwrap();
     assert_eq!(health.status(), StatusCode::OK);
-    let ready: serde_json::Value = reqwest::get(format!("http://{addr}/readyz"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let ready: serde_json::Value = reqwest::get(format!("http://{addr}/readyz")).await.unwrap().json().await.unwrap();
     assert_eq!(ready["database"], db.backend().as_str());
 
-    let stopped = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
+    let stopped = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
     assert!(stopped.success());
     let status = child.wait().unwrap();
     assert!(status.success(), "graceful exit, got {status:?}");
     let lines = reader.join().unwrap();
     let text = lines.join("\n");
-    assert!(
-        text.contains("one-time password"),
-        "no OMNIVOX_ADMIN_PASSWORD: a generated one is shown once"
-    );
-    assert!(
-        text.contains("OMNIVOX_SOME_TYPO"),
-        "unknown variables are warned about: {text}"
-    );
-    assert!(
-        text.contains("\"message\":\"omnivox stopped\""),
-        "JSON logs and a clean stop: {text}"
-    );
+    assert!(text.contains("one-time password"), "no OMNIVOX_ADMIN_PASSWORD: a generated one is shown once");
+    assert!(text.contains("OMNIVOX_SOME_TYPO"), "unknown variables are warned about: {text}");
+    assert!(text.contains("\"message\":\"omnivox stopped\""), "JSON logs and a clean stop: {text}");
 }
 
 async fn a_missing_required_setting_fails_at_start_naming_every_way_to_set_it(db: TestDb) {
@@ -143,31 +107,15 @@ async fn a_missing_required_setting_fails_at_start_naming_every_way_to_set_it(db
         .unwrap();
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
-    for way in [
-        "OMNIVOX_PUBLIC_URL",
-        "public_url",
-        "omnivox.toml",
-        "--public-url",
-    ] {
+    for way in ["OMNIVOX_PUBLIC_URL", "public_url", "omnivox.toml", "--public-url"] {
         assert!(stderr.contains(way), "{way} not named in: {stderr}");
     }
-    assert!(
-        !stderr.contains("0123456789abcdef0123456789abcdef"),
-        "the token is not echoed"
-    );
+    assert!(!stderr.contains("0123456789abcdef0123456789abcdef"), "the token is not echoed");
 }
 
 async fn migrate_applies_the_schema(db: TestDb) {
-    let out = omnivox()
-        .args(["migrate"])
-        .env("OMNIVOX_DATABASE_URL", &db.url)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = omnivox().args(["migrate"]).env("OMNIVOX_DATABASE_URL", &db.url).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stdout).contains("up to date"));
 }
 

@@ -13,10 +13,7 @@ async fn health_readiness_and_metrics_answer(db: TestDb) {
     assert_eq!(ready["database"], app.backend().as_str());
     let metrics = app.get("/metrics", None).await;
     assert_eq!(metrics.status(), StatusCode::OK);
-    assert!(metrics.headers()["content-type"]
-        .to_str()
-        .unwrap()
-        .starts_with("text/plain"));
+    assert!(metrics.headers()["content-type"].to_str().unwrap().starts_with("text/plain"));
     let text = metrics.text().await.unwrap();
     assert!(text.contains("omnivox_http_requests_total"), "{text}");
     app.stop().await;
@@ -25,10 +22,7 @@ async fn health_readiness_and_metrics_answer(db: TestDb) {
 async fn unknown_routes_and_oversized_bodies_get_json_errors(db: TestDb) {
     let app = spawn_app(db).await;
     let (status, code, _) = error_of(app.get("/api/nothing-here", None).await).await;
-    assert_eq!(
-        (status, code.as_str()),
-        (StatusCode::NOT_FOUND, "not_found")
-    );
+    assert_eq!((status, code.as_str()), (StatusCode::NOT_FOUND, "not_found"));
 
     let big = "x".repeat(2 * 1024 * 1024);
     let r = app
@@ -51,15 +45,8 @@ async fn unknown_routes_and_oversized_bodies_get_json_errors(db: TestDb) {
             .unwrap(),
     )
     .await;
-    assert_eq!(
-        (status, code.as_str()),
-        (StatusCode::BAD_REQUEST, "bad_request"),
-        "{message}"
-    );
+    assert_eq!((status, code.as_str()), (StatusCode::BAD_REQUEST, "bad_request"), "{message}");
     app.stop().await;
 }
 
-both_backends!(
-    health_readiness_and_metrics_answer,
-    unknown_routes_and_oversized_bodies_get_json_errors
-);
+both_backends!(health_readiness_and_metrics_answer, unknown_routes_and_oversized_bodies_get_json_errors);

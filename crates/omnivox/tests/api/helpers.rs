@@ -26,9 +26,7 @@ struct CaptureWriter;
 
 impl Write for CaptureWriter {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        LOGS.lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .extend_from_slice(buf);
+        LOGS.lock().unwrap_or_else(|p| p.into_inner()).extend_from_slice(buf);
         Ok(buf.len())
     }
     fn flush(&mut self) -> std::io::Result<()> {
@@ -39,11 +37,7 @@ impl Write for CaptureWriter {
 pub fn capture_logs() {
     static INIT: Once = Once::new();
     INIT.call_once(|| {
-        tracing_subscriber::fmt()
-            .with_env_filter("debug")
-            .with_writer(|| CaptureWriter)
-            .with_ansi(false)
-            .init();
+        tracing_subscriber::fmt().with_env_filter("debug").with_writer(|| CaptureWriter).with_ansi(false).init();
     });
 }
 
@@ -55,23 +49,15 @@ pub fn secret(value: impl Into<String>) -> String {
 }
 
 pub fn assert_no_secret_in_logs() {
-    let logs =
-        String::from_utf8_lossy(&LOGS.lock().unwrap_or_else(|p| p.into_inner())).into_owned();
+    let logs = String::from_utf8_lossy(&LOGS.lock().unwrap_or_else(|p| p.into_inner())).into_owned();
     assert!(!logs.is_empty(), "the log capture saw nothing");
     for s in SECRETS.lock().unwrap_or_else(|p| p.into_inner()).iter() {
-        assert!(
-            !logs.contains(s.as_str()),
-            "a secret ({}…) appears in the logs",
-            &s[..4.min(s.len())]
-        );
+        assert!(!logs.contains(s.as_str()), "a secret ({}…) appears in the logs", &s[..4.min(s.len())]);
     }
 }
 
 pub fn random_password() -> String {
-    secret(format!(
-        "pw-{}",
-        Alphanumeric.sample_string(&mut rand::rng(), 20)
-    ))
+    secret(format!("pw-{}", Alphanumeric.sample_string(&mut rand::rng(), 20)))
 }
 
 pub struct TestApp {
@@ -93,9 +79,7 @@ pub fn config_for(db_url: &str, extra_env: &[(&str, &str)]) -> Config {
         database_url: Some(db_url.to_owned()),
         ..Flags::default()
     };
-    let env = extra_env
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()));
+    let env = extra_env.iter().map(|(k, v)| (k.to_string(), v.to_string()));
     Config::load_from(&no_config_file(), &flags, env).unwrap()
 }
 
@@ -109,24 +93,12 @@ pub async fn spawn_app_with(db: TestDb, env: &[(&str, &str)]) -> TestApp {
     let mut all_env = vec![("OMNIVOX_ADMIN_PASSWORD", admin_password.as_str())];
     all_env.extend_from_slice(env);
     let config = config_for(&db.url, &all_env);
-    let app = Application::build(&config)
-        .await
-        .expect("application builds");
+    let app = Application::build(&config).await.expect("application builds");
     let addr = app.local_addr().unwrap();
     let shutdown = CancellationToken::new();
     let handle = tokio::spawn(app.run_until_stopped(shutdown.clone()));
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    TestApp {
-        addr,
-        db,
-        client,
-        admin_password,
-        shutdown,
-        handle: Some(handle),
-    }
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    TestApp { addr, db, client, admin_password, shutdown, handle: Some(handle) }
 }
 
 impl TestApp {
@@ -140,24 +112,10 @@ impl TestApp {
 
     pub async fn create_user(&self, name: &str, role: Role) -> (User, String) {
         let password = random_password();
-        let hash = hash_password(SecretString::from(password.clone()))
-            .await
-            .unwrap();
+        let hash = hash_password(SecretString::from(password.clone())).await.unwrap();
         secret(hash.as_str());
-        let user = NewUser {
-            username: name.into(),
-            display_name: None,
-            role,
-            password_hash: hash,
-        };
-        (
-            self.db
-                .store
-                .create_user(&user, chrono::Utc::now())
-                .await
-                .unwrap(),
-            password,
-        )
+        let user = NewUser { username: name.into(), display_name: None, role, password_hash: hash };
+        (self.db.store.create_user(&user, chrono::Utc::now()).await.unwrap(), password)
     }
 
     pub async fn login(&self, username: &str, password: &str) -> reqwest::Response {
@@ -220,13 +178,7 @@ impl Drop for TestApp {
 pub async fn error_of(response: reqwest::Response) -> (StatusCode, String, String) {
     let status = response.status();
     let body: Value = response.json().await.unwrap();
-    let code = body["error"]["code"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
-    let message = body["error"]["message"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
+    let code = body["error"]["code"].as_str().unwrap_or_default().to_owned();
+    let message = body["error"]["message"].as_str().unwrap_or_default().to_owned();
     (status, code, message)
 }
