@@ -6,6 +6,7 @@
 //! reconciliation sweep all reach the database only through `IngestStore::ingest`.
 
 mod call;
+mod ingestor;
 mod params;
 mod recording;
 
@@ -13,7 +14,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-pub use call::{CallFacts, CallStatus, CallStatusEvent, OrderKey};
+pub use call::{CallFacts, CallStatus, CallStatusEvent, OrderKey, Parties};
+pub use ingestor::Ingestor;
 pub use params::{ParamError, Params};
 pub use recording::{RecordingEvent, RecordingFacts, RecordingStatus, SyncStatus};
 

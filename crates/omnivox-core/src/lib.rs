@@ -8,6 +8,7 @@
 
 pub mod clock;
 pub mod domain;
+pub mod events;
 pub mod ingest;
 pub mod store;
 

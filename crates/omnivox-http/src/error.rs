@@ -18,6 +18,10 @@ pub enum ApiError {
     BadCredentials,
     #[error("you are not allowed to do this")]
     Forbidden,
+    #[error("the request's Twilio signature is missing or does not match")]
+    BadSignature,
+    #[error("{0}")]
+    NotConfigured(String),
     #[error("not found")]
     NotFound,
     #[error("{0}")]
@@ -39,6 +43,8 @@ impl ApiError {
             ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
             ApiError::BadCredentials => (StatusCode::UNAUTHORIZED, "bad_credentials"),
             ApiError::Forbidden => (StatusCode::FORBIDDEN, "forbidden"),
+            ApiError::BadSignature => (StatusCode::FORBIDDEN, "bad_signature"),
+            ApiError::NotConfigured(_) => (StatusCode::SERVICE_UNAVAILABLE, "not_configured"),
             ApiError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             ApiError::TooManyRequests { .. } => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),

@@ -5,10 +5,12 @@
 pub mod admin;
 pub mod auth;
 pub mod error;
+pub mod events;
 pub mod extract;
 pub mod health;
 mod middleware;
 pub mod state;
+pub mod webhooks;
 
 use axum::Router;
 
@@ -23,6 +25,8 @@ pub fn router(state: AppState) -> Router {
         .merge(health::router())
         .merge(auth::router())
         .merge(admin::router())
+        .merge(webhooks::router())
+        .merge(events::router())
         .fallback(|| async { ApiError::NotFound });
     middleware::apply(routes, &settings).with_state(state)
 }

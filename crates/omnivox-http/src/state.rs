@@ -5,10 +5,14 @@ use std::time::Duration;
 
 use axum::extract::FromRef;
 use metrics_exporter_prometheus::PrometheusHandle;
+use omnivox_core::events::EventBus;
+use omnivox_core::ingest::Ingestor;
 use omnivox_core::{Clock, Store};
 use omnivox_jobs::JobQueue;
+use tokio_util::sync::CancellationToken;
 
 use crate::auth::rate_limit::LoginLimiter;
+use crate::webhooks::TwilioWebhooks;
 
 /// Settings of the HTTP layer, taken from the service configuration.
 #[derive(Debug, Clone)]
@@ -47,4 +51,10 @@ pub struct AppState {
     pub settings: Arc<HttpSettings>,
     pub login_limiter: Arc<LoginLimiter>,
     pub metrics: PrometheusHandle,
+    pub ingestor: Ingestor,
+    pub events: Arc<dyn EventBus>,
+    /// `None` until Twilio credentials and the public URL are configured.
+    pub twilio: Option<Arc<TwilioWebhooks>>,
+    /// Fires when the service begins to shut down (ends event streams).
+    pub shutdown: CancellationToken,
 }

@@ -6,6 +6,7 @@
 //! cannot drift apart, and the conformance suite in `tests/` runs every
 //! storage test against both.
 
+mod pg_events;
 mod portable;
 pub mod postgres;
 mod rows;
@@ -15,6 +16,7 @@ use std::sync::Arc;
 
 use omnivox_core::{Store, StoreError};
 
+pub use pg_events::PgEventBus;
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
@@ -67,4 +69,25 @@ pub(crate) fn unique_or(what: &'static str) -> impl FnOnce(sqlx::Error) -> Store
 
 pub(crate) fn db_error(e: sqlx::Error) -> StoreError {
     StoreError::Database(Box::new(e))
+}
+
+/// The live-event bus for the backend named by `url`: in-process on SQLite,
+/// `LISTEN/NOTIFY` on PostgreSQL (with a task that ends at `shutdown`).
+pub async fn start_event_bus(
+    url: &str,
+    shutdown: tokio_util::sync::CancellationToken,
+) -> Result<(Arc<dyn omnivox_core::events::EventBus>, Option<tokio::task::JoinHandle<()>>), ConnectError> {
+    if url.starts_with("postgres") {
+        let options = <sqlx::postgres::PgConnectOptions as std::str::FromStr>::from_str(url)
+            .map_err(|e| ConnectError::InvalidUrl(e.to_string()))?;
+        let pool = sqlx::postgres::PgPoolOptions::new()
+            .max_connections(2)
+            .connect_with(options.application_name("omnivox-events"))
+            .await
+            .map_err(ConnectError::Connect)?;
+        let (bus, task) = PgEventBus::start(pool, shutdown).await.map_err(ConnectError::Connect)?;
+        Ok((bus, Some(task)))
+    } else {
+        Ok((Arc::new(omnivox_core::events::LocalEventBus::default()), None))
+    }
 }

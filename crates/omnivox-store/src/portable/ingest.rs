@@ -28,6 +28,15 @@ macro_rules! impl_ingest_store {
                 let now = ms(req.received_at);
                 let call_sid = req.call_sid().as_str();
                 let mut tx = self.writer().begin().await.map_err(db_error)?;
+                // An agent named by a callback URL may have been deleted since.
+                let attributed_agent: Option<i64> = match req.attribution.agent_id {
+                    Some(agent) => sqlx::query_scalar("SELECT id FROM users WHERE id = $1")
+                        .bind(agent.0)
+                        .fetch_optional(&mut *tx)
+                        .await
+                        .map_err(db_error)?,
+                    None => None,
+                };
 
                 // 1. The call record, created (with its campaign and data list) if unknown.
                 let existing: Option<CallIngestRow> =
@@ -69,7 +78,7 @@ macro_rules! impl_ingest_store {
                         )
                         .bind(call_sid)
                         .bind(campaign_id)
-                        .bind(req.attribution.agent_id.map(|a| a.0))
+                        .bind(attributed_agent)
                         .bind(Json(omnivox_core::ingest::CallFacts::default()))
                         .bind(now)
                         .fetch_optional(&mut *tx)
@@ -92,7 +101,7 @@ macro_rules! impl_ingest_store {
                 if let IngestEvent::CallStatus(e) = &req.event {
                     facts.merge(e);
                 }
-                let agent_id = row.agent_id.or(req.attribution.agent_id.map(|a| a.0));
+                let agent_id = row.agent_id.or(attributed_agent);
                 let mut contact_id = row.contact_id;
                 if contact_id.is_none() {
                     if let Some(phone) = facts.parties().and_then(|p| p.customer_phone()) {
