@@ -37,9 +37,12 @@ pub(crate) async fn list(
     };
     let start = number.saturating_mul(query.page_size);
     Ok(Json(RecordingPage {
-        end: (start + page.items.len()).saturating_sub(1).max(start),
+        end: start
+            .saturating_add(page.items.len())
+            .saturating_sub(1)
+            .max(start),
         first_page_uri: query.page_uri(&account, 0, None),
-        next_page_uri: next.map(|t| query.page_uri(&account, number + 1, Some(&t))),
+        next_page_uri: next.map(|t| query.page_uri(&account, number.saturating_add(1), Some(&t))),
         page: number,
         page_size: query.page_size,
         previous_page_uri: previous
