@@ -126,6 +126,18 @@ async fn post(
             let _ = response.bytes().await;
             AttemptOutcome::Status(status)
         }
-        Err(error) => AttemptOutcome::TransportError(error.to_string()),
+        Err(error) => AttemptOutcome::TransportError(error_chain(&error)),
     }
+}
+
+/// reqwest's own message only says which URL failed; the causes say why.
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut message = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    message
 }
