@@ -141,3 +141,52 @@ pub(crate) fn respond(
 fn header_value(text: String) -> HeaderValue {
     HeaderValue::try_from(text).unwrap_or_else(|_| HeaderValue::from_static(""))
 }
+
+#[cfg(test)]
+mod tests {
+    use sha2::{Digest as _, Sha256};
+
+    use super::*;
+    use crate::spec::{build_call, CallSpec};
+
+    fn digest(format: MediaFormat, channels: u8) -> String {
+        let spec = CallSpec {
+            duration_secs: 3,
+            recording_channels: channels,
+            ..CallSpec::default()
+        };
+        let mut recording = build_call(spec, "AC0123456789abcdef0123456789abcdef", "http://sim")
+            .recording
+            .unwrap_or_else(|| unreachable!("recorded"));
+        recording.sid = "RE0123456789abcdef0123456789abcdef".to_owned();
+        let media = Media::of(format, &recording);
+        let mut bytes = vec![0; media.len() as usize];
+        media.read_at(0, &mut bytes);
+        Sha256::digest(&bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+
+    /// Stored checksums elsewhere depend on these bytes never changing for a SID: a change to
+    /// the generator must be deliberate, and update these values.
+    #[test]
+    fn media_bytes_for_a_fixed_sid_never_change() {
+        assert_eq!(
+            digest(MediaFormat::Wav, 2),
+            "454d130b675b713fcdafaa7ed577dccaecad5322227c69d863ca09d88f16eddb"
+        );
+        assert_eq!(
+            digest(MediaFormat::Wav, 1),
+            "fa4399efa8e6718e85a46ff9e99576e0395eb979eff0d03bc69f067cc8282b6b"
+        );
+        assert_eq!(
+            digest(MediaFormat::Mp3, 2),
+            "211a06c48b29d777241f718acfc096d6fbf5a00a191c38bc1bc96fe56b7fd5e6"
+        );
+        assert_eq!(
+            digest(MediaFormat::Mp3, 1),
+            "2089fbca6ff74f907aaa4339c7e14bcc0293221bb9423e2fc0a9fc20ebc42cdf"
+        );
+    }
+}
