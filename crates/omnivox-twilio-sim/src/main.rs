@@ -11,7 +11,7 @@ use std::ops::RangeInclusive;
 use anyhow::Context as _;
 use chrono::{Duration, Utc};
 use clap::{Args, Parser, Subcommand};
-use omnivox_twilio_sim::{CallSpec, DeliveryOptions, SimConfig, Simulator};
+use omnivox_twilio_sim::{CallSpec, DeliveryOptions, SimCall, SimConfig, Simulator};
 use rand::Rng as _;
 
 #[derive(Parser)]
@@ -28,7 +28,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Serve the simulated Twilio REST API and media until Ctrl-C.
-    Serve(Account),
+    Serve(Serve),
     /// Serve, and deliver the callbacks of COUNT recorded calls to a running Omnivox.
     PlaceCalls(PlaceCalls),
 }
@@ -44,6 +44,18 @@ struct Account {
     /// A random one when absent.
     #[arg(long, env = "TWILIO_AUTH_TOKEN", hide_env_values = true)]
     auth_token: Option<String>,
+}
+
+#[derive(Args)]
+struct Serve {
+    #[command(flatten)]
+    account: Account,
+    /// Recorded calls already in the account (no webhooks), for `omnivox import twilio`.
+    #[arg(long, default_value_t = 0)]
+    calls: usize,
+    /// Spread those calls over this many days before now.
+    #[arg(long, default_value_t = 30)]
+    days: u32,
 }
 
 #[derive(Args)]
@@ -93,8 +105,16 @@ async fn main() -> anyhow::Result<()> {
         )
         .init();
     match Cli::parse().command {
-        Command::Serve(account) => {
-            let sim = start(account).await?;
+        Command::Serve(args) => {
+            let sim = start(args.account).await?;
+            let span = Duration::days(i64::from(args.days));
+            add_calls(&sim, args.calls, span);
+            if args.calls > 0 {
+                println!(
+                    "{} recorded calls over the last {} days.",
+                    args.calls, args.days
+                );
+            }
             wait_for_ctrl_c(sim).await
         }
         Command::PlaceCalls(args) => place_calls(args).await,
@@ -131,22 +151,26 @@ async fn wait_for_ctrl_c(sim: Simulator) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn place_calls(args: PlaceCalls) -> anyhow::Result<()> {
-    let sim = start(args.account).await?;
+/// Adds `count` recorded calls answered evenly over `span` before now, to fictional
+/// 555-01xx numbers, lasting 8 s to 4 min.
+fn add_calls(sim: &Simulator, count: usize, span: Duration) -> Vec<SimCall> {
     let mut rng = rand::rng();
-    let calls: Vec<_> = (0..args.count)
+    let step = span / i32::try_from(count.max(1)).unwrap_or(i32::MAX);
+    (0..count)
         .map(|i| {
-            // Spread over the last hour, like a busy campaign; 555-01xx numbers are fictional.
-            let spec = CallSpec {
+            sim.add_call(CallSpec {
                 to: format!("+1415555{:04}", 100 + rng.random_range(0..100)),
                 duration_secs: rng.random_range(8..=240),
-                date_created: Utc::now()
-                    - Duration::seconds(3600 * i as i64 / args.count.max(1) as i64),
+                date_created: Utc::now() - step * i32::try_from(i).unwrap_or(i32::MAX),
                 ..CallSpec::default()
-            };
-            sim.add_call(spec)
+            })
         })
-        .collect();
+        .collect()
+}
+
+async fn place_calls(args: PlaceCalls) -> anyhow::Result<()> {
+    let sim = start(args.account).await?;
+    let calls = add_calls(&sim, args.count, Duration::hours(1));
     let options = DeliveryOptions {
         copies: args.copies,
         shuffle: args.shuffle,
