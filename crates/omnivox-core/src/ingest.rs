@@ -16,7 +16,7 @@ use serde::Serialize;
 
 pub use call::{CallFacts, CallStatus, CallStatusEvent, OrderKey, Parties};
 pub use ingestor::Ingestor;
-pub use params::{ParamError, Params};
+pub use params::{parse_time, ParamError, Params};
 pub use recording::{RecordingEvent, RecordingFacts, RecordingStatus, SyncStatus};
 
 use crate::store::{NewJob, StoreResult, UserId};

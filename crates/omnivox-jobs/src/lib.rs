@@ -14,5 +14,5 @@ mod queue;
 mod worker;
 
 pub use backoff::Backoff;
-pub use queue::{Job, JobError, JobQueue};
+pub use queue::{new_job, Job, JobError, JobQueue};
 pub use worker::{Outcome, Registry, Worker, WorkerSettings};

@@ -42,6 +42,18 @@ pub trait Job: Serialize + DeserializeOwned + Send + Sync + 'static {
     async fn run(self, ctx: &Self::Context) -> Result<(), JobError>;
 }
 
+/// A job as a row to insert, for callers that enqueue inside their own
+/// transaction.
+pub fn new_job<J: Job>(job: &J, run_at: chrono::DateTime<chrono::Utc>) -> serde_json::Result<NewJob> {
+    Ok(NewJob {
+        kind: J::KIND.to_owned(),
+        payload: serde_json::to_value(job)?,
+        dedupe_key: job.dedupe_key(),
+        run_at,
+        max_attempts: J::MAX_ATTEMPTS,
+    })
+}
+
 /// The handle used to enqueue jobs. Cheap to clone.
 #[derive(Clone)]
 pub struct JobQueue {
@@ -60,25 +72,19 @@ impl JobQueue {
         self.enqueue_at(job, self.clock.now()).await
     }
 
-    pub async fn enqueue_at<J: Job>(
-        &self,
-        job: &J,
-        run_at: chrono::DateTime<chrono::Utc>,
-    ) -> StoreResult<Option<JobId>> {
-        let payload =
-            serde_json::to_value(job).map_err(|e| omnivox_core::StoreError::Corrupt(format!("job payload: {e}")))?;
-        let new = NewJob {
-            kind: J::KIND.to_owned(),
-            payload,
-            dedupe_key: job.dedupe_key(),
-            run_at,
-            max_attempts: J::MAX_ATTEMPTS,
-        };
+    pub async fn enqueue_at<J: Job>(&self, job: &J, run_at: chrono::DateTime<chrono::Utc>) -> StoreResult<Option<JobId>> {
+        let new = new_job(job, run_at).map_err(|e| omnivox_core::StoreError::Corrupt(format!("job payload: {e}")))?;
         let id = self.store.enqueue_job(&new, self.clock.now()).await?;
         if id.is_some() {
-            self.wake.notify_waiters();
+            self.notify();
         }
         Ok(id)
+    }
+
+    /// Wakes this instance's idle workers (after jobs were enqueued by
+    /// other means, such as inside an ingest transaction).
+    pub fn notify(&self) {
+        self.wake.notify_waiters();
     }
 
     pub(crate) fn store(&self) -> &Arc<dyn JobStore + Send + Sync> {

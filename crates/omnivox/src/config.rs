@@ -29,6 +29,9 @@ pub struct Config {
     pub twilio_account_sid: Option<String>,
     #[serde(default)]
     pub twilio_auth_token: Option<SecretString>,
+    /// The number agents' outbound calls show (the softphone TwiML).
+    #[serde(default)]
+    pub twilio_caller_id: Option<String>,
     #[serde(default = "defaults::twilio_api_base")]
     pub twilio_api_base: Url,
     #[serde(default)]

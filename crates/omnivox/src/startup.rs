@@ -8,11 +8,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
+use omnivox_core::ingest::Ingestor;
 use omnivox_core::{Clock, Store, SystemClock};
 use omnivox_http::auth::rate_limit::LoginLimiter;
+use omnivox_http::webhooks::TwilioWebhooks;
 use omnivox_http::{AppState, HttpSettings};
 use omnivox_jobs::{JobQueue, Worker, WorkerSettings};
 use omnivox_store::PoolSettings;
+use omnivox_twilio::{RequestValidator, TwilioClient};
+use secrecy::ExposeSecret;
 use tokio_util::sync::CancellationToken;
 
 use crate::bootstrap::{self, FirstAdmin};
@@ -27,6 +31,9 @@ pub struct Application {
     store: Arc<dyn Store>,
     login_limiter: Arc<LoginLimiter>,
     first_admin: FirstAdmin,
+    /// Fires when serving stops; ends event streams and the event bus.
+    stopping: CancellationToken,
+    event_bus_task: Option<tokio::task::JoinHandle<()>>,
 }
 
 /// Opens and migrates the configured database.
@@ -46,8 +53,28 @@ impl Application {
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let first_admin = bootstrap::ensure_first_admin(&store, &clock, config.admin_password.as_ref()).await?;
 
+        let stopping = CancellationToken::new();
+        let (events, event_bus_task) = omnivox_store::start_event_bus(&config.database_url, stopping.clone())
+            .await
+            .context("starting the live event bus")?;
+        let twilio = twilio_client(config)?;
+        let webhooks = twilio_webhooks(config);
+
         let jobs = JobQueue::new(store.clone(), clock.clone());
-        let ctx = Arc::new(JobContext { store: store.clone(), clock: clock.clone(), jobs: jobs.clone() });
+        let wake = jobs.clone();
+        let ingestor = Ingestor::new(
+            store.clone(),
+            jobs::follow_ups(twilio.is_some()),
+            Arc::clone(&events),
+            Arc::new(move || wake.notify()),
+        );
+        let ctx = Arc::new(JobContext {
+            store: store.clone(),
+            clock: clock.clone(),
+            jobs: jobs.clone(),
+            ingestor: ingestor.clone(),
+            twilio,
+        });
         jobs::schedule_periodic(&ctx).await?;
         let worker_settings = WorkerSettings { concurrency: config.job_concurrency, ..WorkerSettings::default() };
         let worker = Arc::new(Worker::new(jobs.clone(), jobs::registry(), ctx, worker_settings));
@@ -70,12 +97,16 @@ impl Application {
             settings: Arc::new(settings),
             login_limiter: login_limiter.clone(),
             metrics: telemetry::metrics_handle(),
+            ingestor,
+            events,
+            twilio: webhooks,
+            shutdown: stopping.clone(),
         };
         let router = omnivox_http::router(state);
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("cannot listen on {}", config.listen))?;
-        Ok(Self { listener, router, worker, store, login_limiter, first_admin })
+        Ok(Self { listener, router, worker, store, login_limiter, first_admin, stopping, event_bus_task })
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
@@ -96,21 +127,56 @@ impl Application {
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         let addr = self.local_addr()?;
         tracing::info!(%addr, backend = self.store.backend().as_str(), "omnivox is listening");
-        let worker = Arc::clone(&self.worker).spawn(shutdown.clone());
-        let housekeeping = tokio::spawn(forget_idle_login_limits(self.login_limiter, shutdown.clone()));
+        let stopping = self.stopping.clone();
+        let worker = Arc::clone(&self.worker).spawn(stopping.clone());
+        let housekeeping = tokio::spawn(forget_idle_login_limits(self.login_limiter, stopping.clone()));
+        let signal = {
+            let stopping = stopping.clone();
+            async move {
+                tokio::select! {
+                    _ = shutdown.cancelled() => {}
+                    _ = stopping.cancelled() => {}
+                }
+                // Also ends the event streams, which would otherwise hold the drain open.
+                stopping.cancel();
+            }
+        };
         let served = axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(shutdown.clone().cancelled_owned())
+            .with_graceful_shutdown(signal)
             .await;
         // However serving ended, stop and join everything else.
-        shutdown.cancel();
+        stopping.cancel();
         let joined = worker.await;
         let _ = housekeeping.await;
+        if let Some(task) = self.event_bus_task {
+            let _ = task.await;
+        }
         self.store.close().await;
         served.context("serving HTTP")?;
         joined.context("joining the job workers")?;
         tracing::info!("omnivox stopped");
         Ok(())
     }
+}
+
+fn twilio_client(config: &Config) -> anyhow::Result<Option<TwilioClient>> {
+    match (&config.twilio_account_sid, &config.twilio_auth_token) {
+        (Some(sid), Some(token)) => Ok(Some(
+            TwilioClient::new(config.twilio_api_base.as_str(), sid.clone(), token.clone())
+                .context("creating the Twilio client")?,
+        )),
+        _ => Ok(None),
+    }
+}
+
+fn twilio_webhooks(config: &Config) -> Option<Arc<TwilioWebhooks>> {
+    let token = config.twilio_auth_token.as_ref()?;
+    let public = config.public_url.as_ref()?;
+    Some(Arc::new(TwilioWebhooks {
+        validator: RequestValidator::new(token.expose_secret()),
+        public_base: public.as_str().trim_end_matches('/').to_owned(),
+        caller_id: config.twilio_caller_id.clone(),
+    }))
 }
 
 async fn forget_idle_login_limits(limiter: Arc<LoginLimiter>, shutdown: CancellationToken) {

@@ -82,6 +82,10 @@ pub struct DeliveryOptions {
     pub concurrency: usize,
     /// Seed for copies and shuffling; the same seed plans the same deliveries.
     pub seed: Option<u64>,
+    /// The base URL Twilio was configured with, when requests reach the
+    /// service some other way (a proxy in front of it): signatures cover
+    /// this URL, while the requests go to the target.
+    pub public_base: Option<String>,
 }
 
 impl Default for DeliveryOptions {
@@ -94,6 +98,7 @@ impl Default for DeliveryOptions {
             retry_on_failure: true,
             concurrency: 1,
             seed: None,
+            public_base: None,
         }
     }
 }

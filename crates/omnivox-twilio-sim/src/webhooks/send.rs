@@ -80,7 +80,11 @@ async fn work(run: Arc<Run>) -> Vec<DeliveryAttempt> {
         let body = url::form_urlencoded::Serializer::new(String::new())
             .extend_pairs(&params)
             .finish();
-        let signature = run.validator.sign_form(&url, &params);
+        let signed_url = match &run.options.public_base {
+            Some(public) => callback_url(public, call, item.callback),
+            None => url.clone(),
+        };
+        let signature = run.validator.sign_form(&signed_url, &params);
         let tries = if run.options.retry_on_failure { 2 } else { 1 };
         for attempt in 0..tries {
             let outcome = post(&run.client, &url, &body, &signature, &item.token).await;
