@@ -50,6 +50,9 @@ pub struct Config {
     /// Background jobs run at once per instance.
     #[serde(default = "defaults::job_concurrency")]
     pub job_concurrency: usize,
+    /// Seconds between a call's first callback and asking the Calls API for its details.
+    #[serde(default = "defaults::enrich_delay_seconds")]
+    pub enrich_delay_seconds: u64,
     #[serde(default = "defaults::session_ttl_hours")]
     pub session_ttl_hours: u64,
     #[serde(default = "defaults::login_attempts_per_user_per_minute")]
@@ -86,6 +89,9 @@ mod defaults {
     }
     pub fn job_concurrency() -> usize {
         4
+    }
+    pub fn enrich_delay_seconds() -> u64 {
+        20
     }
     pub fn session_ttl_hours() -> u64 {
         12
@@ -154,9 +160,20 @@ const KNOWN_ENV: &[&str] = &[
     "OMNIVOX_DATABASE_MAX_CONNECTIONS",
     "OMNIVOX_JOB_CONCURRENCY",
     "OMNIVOX_SESSION_TTL_HOURS",
+    "OMNIVOX_ENRICH_DELAY_SECONDS",
     "OMNIVOX_LOGIN_ATTEMPTS_PER_USER_PER_MINUTE",
     "OMNIVOX_LOGIN_ATTEMPTS_PER_IP_PER_MINUTE",
     "OMNIVOX_CONFIG",
+];
+
+/// Settings whose environment values are numbers.
+const NUMERIC: &[&str] = &[
+    "database_max_connections",
+    "job_concurrency",
+    "session_ttl_hours",
+    "enrich_delay_seconds",
+    "login_attempts_per_user_per_minute",
+    "login_attempts_per_ip_per_minute",
 ];
 
 /// Secrets that may be read from a file: (setting, variable naming the file).
@@ -206,13 +223,12 @@ impl Config {
             if key.ends_with("_file") || key == "config" {
                 continue;
             }
-            // Typed values ("8", "true") parse like figment's own `Env`;
-            // secrets and SIDs stay text, so "000123" keeps its zeros.
-            let text_only = SECRET_FILES.iter().any(|(s, _)| *s == key) || key.ends_with("_sid");
-            let parsed = if text_only {
-                figment::value::Value::from(value.clone())
-            } else {
+            // Numbers for numeric settings; everything else stays text, so a
+            // caller id like "+14155550000" or a token of digits is not a number.
+            let parsed = if NUMERIC.contains(&key.as_str()) {
                 value.parse().unwrap_or_else(|_| figment::value::Value::from(value.clone()))
+            } else {
+                figment::value::Value::from(value.clone())
             };
             from_env = from_env.merge(Serialized::default(&key, parsed));
         }

@@ -64,7 +64,10 @@ impl Application {
         let wake = jobs.clone();
         let ingestor = Ingestor::new(
             store.clone(),
-            jobs::follow_ups(twilio.is_some()),
+            jobs::follow_ups(
+                twilio.is_some(),
+                chrono::Duration::seconds(i64::try_from(config.enrich_delay_seconds.min(86_400)).unwrap_or(86_400)),
+            ),
             Arc::clone(&events),
             Arc::new(move || wake.notify()),
         );

@@ -35,6 +35,7 @@ fn toml_then_environment_then_flags() {
         ("TWILIO_ACCOUNT_SID", "AC0123456789abcdef0123456789abcdef"),
         ("TWILIO_AUTH_TOKEN", "12345678901234567890"),
         ("OMNIVOX_ADMIN_PASSWORD", "000000000000"),
+        ("TWILIO_CALLER_ID", "+14155550000"),
     ]);
     let flags = Flags { storage_url: Some("file://from-flag".into()), ..Flags::default() };
     let c = Config::load_from(&file, &flags, e).unwrap();
@@ -46,6 +47,7 @@ fn toml_then_environment_then_flags() {
     // Secrets made only of digits stay text, leading zeros included.
     assert_eq!(c.twilio_auth_token.unwrap().expose_secret(), "12345678901234567890");
     assert_eq!(c.admin_password.unwrap().expose_secret(), "000000000000");
+    assert_eq!(c.twilio_caller_id.as_deref(), Some("+14155550000"), "a number-looking text stays text");
 }
 
 #[test]

@@ -38,20 +38,18 @@ pub async fn schedule_periodic(ctx: &JobContext) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Callbacks arrive in bursts while a call progresses: asking the Calls API
-/// a little later catches the call further along, and lets the burst's
-/// enqueues collapse into one job.
-const ENRICH_DELAY: chrono::Duration = chrono::Duration::seconds(20);
-
 /// The follow-up work an ingest commits with its facts: fetch the call's
 /// details when callbacks left gaps (only with Twilio credentials), and
-/// archive every recording that became complete.
-pub fn follow_ups(can_call_twilio: bool) -> Arc<FollowUps> {
+/// archive every recording that became complete. Callbacks arrive in
+/// bursts while a call progresses: asking the Calls API `enrich_delay`
+/// later catches the call further along, and lets the burst's enqueues
+/// collapse into one job.
+pub fn follow_ups(can_call_twilio: bool, enrich_delay: chrono::Duration) -> Arc<FollowUps> {
     Arc::new(move |req: &IngestRequest, out: &IngestOutcome| {
         let mut jobs: Vec<NewJob> = Vec::new();
         if can_call_twilio && out.call_needs_details && out.call_changed {
             let job = EnrichCall { call_sid: req.call_sid().clone() };
-            match new_job(&job, req.received_at + ENRICH_DELAY) {
+            match new_job(&job, req.received_at + enrich_delay) {
                 Ok(j) => jobs.push(j),
                 Err(e) => tracing::error!(error = %e, "cannot serialize an enrich-call job"),
             }

@@ -83,6 +83,32 @@ pub fn config_for(db_url: &str, extra_env: &[(&str, &str)]) -> Config {
     Config::load_from(&no_config_file(), &flags, env).unwrap()
 }
 
+/// The public URL Twilio "calls" in tests; requests really reach the
+/// loopback port, as through a proxy, and signatures cover this URL.
+pub const PUBLIC_URL: &str = "https://omnivox.test";
+
+/// The app wired to a fresh Twilio simulator (credentials, API base, public URL).
+pub async fn spawn_app_with_twilio(db: TestDb, env: &[(&str, &str)]) -> (TestApp, omnivox_twilio_sim::Simulator) {
+    let sim = omnivox_twilio_sim::Simulator::start(omnivox_twilio_sim::SimConfig::default()).await.unwrap();
+    let token = secret(sim.auth_token());
+    let base = sim.base_url();
+    let mut all = vec![
+        ("TWILIO_ACCOUNT_SID", sim.account_sid()),
+        ("TWILIO_AUTH_TOKEN", token.as_str()),
+        ("OMNIVOX_TWILIO_API_BASE", base.as_str()),
+        ("OMNIVOX_PUBLIC_URL", PUBLIC_URL),
+        ("TWILIO_CALLER_ID", "+14155550000"),
+    ];
+    all.extend_from_slice(env);
+    let app = spawn_app_with(db, &all).await;
+    (app, sim)
+}
+
+/// Delivery as Twilio would do it for a service behind `PUBLIC_URL`.
+pub fn delivery() -> omnivox_twilio_sim::DeliveryOptions {
+    omnivox_twilio_sim::DeliveryOptions { public_base: Some(PUBLIC_URL.to_owned()), ..Default::default() }
+}
+
 pub async fn spawn_app(db: TestDb) -> TestApp {
     spawn_app_with(db, &[]).await
 }
@@ -104,6 +130,11 @@ pub async fn spawn_app_with(db: TestDb, env: &[(&str, &str)]) -> TestApp {
 impl TestApp {
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
+    }
+
+    /// The base URL to send requests to.
+    pub fn base(&self) -> String {
+        format!("http://{}", self.addr)
     }
 
     pub fn backend(&self) -> Backend {

@@ -8,3 +8,4 @@ mod admin_jobs;
 mod auth;
 mod cli;
 mod health;
+mod webhooks;
