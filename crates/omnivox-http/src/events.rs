@@ -38,10 +38,12 @@ async fn events(
                 next = receiver.recv() => next,
             };
             let sse = match next {
-                Ok(event) if visible(&user, &event) => match SseEvent::default().event(event.kind.as_str()).json_data(&event) {
-                    Ok(sse) => sse,
-                    Err(_) => continue,
-                },
+                Ok(event) if visible(&user, &event) => {
+                    match SseEvent::default().event(event.kind.as_str()).json_data(&event) {
+                        Ok(sse) => sse,
+                        Err(_) => continue,
+                    }
+                }
                 Ok(_) => continue,
                 Err(RecvError::Lagged(missed)) => SseEvent::default().event("resync").data(missed.to_string()),
                 Err(RecvError::Closed) => return None,

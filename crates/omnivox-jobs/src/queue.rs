@@ -72,7 +72,11 @@ impl JobQueue {
         self.enqueue_at(job, self.clock.now()).await
     }
 
-    pub async fn enqueue_at<J: Job>(&self, job: &J, run_at: chrono::DateTime<chrono::Utc>) -> StoreResult<Option<JobId>> {
+    pub async fn enqueue_at<J: Job>(
+        &self,
+        job: &J,
+        run_at: chrono::DateTime<chrono::Utc>,
+    ) -> StoreResult<Option<JobId>> {
         let new = new_job(job, run_at).map_err(|e| omnivox_core::StoreError::Corrupt(format!("job payload: {e}")))?;
         let id = self.store.enqueue_job(&new, self.clock.now()).await?;
         if id.is_some() {

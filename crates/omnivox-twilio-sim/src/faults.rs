@@ -63,10 +63,7 @@ pub(crate) struct FaultState {
 
 impl FaultState {
     pub fn new(seed: Option<u64>) -> Self {
-        Self {
-            faults: Faults::default(),
-            rng: seeded(seed),
-        }
+        Self { faults: Faults::default(), rng: seeded(seed) }
     }
 
     pub fn reseed(&mut self, seed: u64) {
@@ -76,17 +73,13 @@ impl FaultState {
     /// One draw decides: below `rate_429` a 429, below `rate_429 + rate_5xx` a 5xx. A rate of
     /// 1.0 therefore hits every request and 0.0 none (the draw is in `[0, 1)`).
     pub fn roll(&mut self) -> Verdict {
-        let Faults {
-            rate_429, rate_5xx, ..
-        } = self.faults;
+        let Faults { rate_429, rate_5xx, .. } = self.faults;
         if rate_429 <= 0.0 && rate_5xx <= 0.0 {
             return Verdict::Pass;
         }
         let draw: f64 = self.rng.random();
         if draw < rate_429 {
-            Verdict::TooManyRequests {
-                retry_after: self.faults.retry_after_secs,
-            }
+            Verdict::TooManyRequests { retry_after: self.faults.retry_after_secs }
         } else if draw < rate_429 + rate_5xx {
             let status = if self.rng.random_bool(0.5) { 503 } else { 500 };
             Verdict::ServerError { status }
@@ -104,11 +97,7 @@ pub(crate) fn seeded(seed: Option<u64>) -> StdRng {
 }
 
 /// Middleware: sleeps the configured latency, then answers a drawn fault or passes on.
-pub(crate) async fn inject(
-    State(shared): State<Arc<Shared>>,
-    req: Request,
-    next: Next,
-) -> Response {
+pub(crate) async fn inject(State(shared): State<Arc<Shared>>, req: Request, next: Next) -> Response {
     let (latency, verdict) = {
         let mut state = lock(&shared.faults);
         (state.faults.latency, state.roll())
@@ -118,9 +107,7 @@ pub(crate) async fn inject(
     }
     match verdict {
         Verdict::Pass => next.run(req).await,
-        Verdict::TooManyRequests { retry_after } => {
-            TwilioError::too_many_requests(retry_after).into()
-        }
+        Verdict::TooManyRequests { retry_after } => TwilioError::too_many_requests(retry_after).into(),
         Verdict::ServerError { status } => TwilioError::server_error(status).into(),
     }
 }
@@ -131,12 +118,7 @@ mod tests {
 
     fn state(rate_429: f64, rate_5xx: f64) -> FaultState {
         let mut state = FaultState::new(Some(7));
-        state.faults = Faults {
-            rate_429,
-            rate_5xx,
-            retry_after_secs: Some(3),
-            ..Faults::default()
-        };
+        state.faults = Faults { rate_429, rate_5xx, retry_after_secs: Some(3), ..Faults::default() };
         state
     }
 
@@ -145,12 +127,7 @@ mod tests {
         let mut all = state(1.0, 0.0);
         let mut none = state(0.0, 0.0);
         for _ in 0..1000 {
-            assert_eq!(
-                all.roll(),
-                Verdict::TooManyRequests {
-                    retry_after: Some(3)
-                }
-            );
+            assert_eq!(all.roll(), Verdict::TooManyRequests { retry_after: Some(3) });
             assert_eq!(none.roll(), Verdict::Pass);
         }
     }
@@ -160,22 +137,16 @@ mod tests {
         let draws = |mut s: FaultState| (0..10_000).map(|_| s.roll()).collect::<Vec<_>>();
         let a = draws(state(0.2, 0.1));
         assert_eq!(a, draws(state(0.2, 0.1)), "same seed, same sequence");
-        let count_429 = a
-            .iter()
-            .filter(|v| matches!(v, Verdict::TooManyRequests { .. }))
-            .count();
-        let count_5xx = a
-            .iter()
-            .filter(|v| matches!(v, Verdict::ServerError { .. }))
-            .count();
+        let count_429 = a.iter().filter(|v| matches!(v, Verdict::TooManyRequests { .. })).count();
+        let count_5xx = a.iter().filter(|v| matches!(v, Verdict::ServerError { .. })).count();
         assert!((1700..2300).contains(&count_429), "{count_429}");
         assert!((800..1200).contains(&count_5xx), "{count_5xx}");
     }
 
     #[test]
     fn faults_json_uses_milliseconds_and_defaults_missing_fields() {
-        let faults: Faults = serde_json::from_str(r#"{"latency_ms":250,"rate_429":0.5}"#)
-            .unwrap_or_else(|e| panic!("{e}"));
+        let faults: Faults =
+            serde_json::from_str(r#"{"latency_ms":250,"rate_429":0.5}"#).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(faults.latency, Duration::from_millis(250));
         assert_eq!(faults.rate_429, 0.5);
         assert_eq!(faults.rate_5xx, 0.0);

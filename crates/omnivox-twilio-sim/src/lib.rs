@@ -37,14 +37,12 @@ pub mod wire;
 
 pub use faults::Faults;
 pub use resources::{
-    CallResource, CallStatus, CallSubresources, Direction, RecordingPage, RecordingResource,
-    RecordingStatus, RecordingSubresources, API_VERSION,
+    CallResource, CallStatus, CallSubresources, Direction, RecordingPage, RecordingResource, RecordingStatus,
+    RecordingSubresources, API_VERSION,
 };
 pub use sid::new_sid;
 pub use simulator::{SimConfig, Simulator};
 pub use spec::{CallSpec, RecordingOutcome, SimCall};
 pub use state::LoggedRequest;
 pub use webhooks::params::{CALL_STATUS_PATH, RECORDING_STATUS_PATH};
-pub use webhooks::{
-    AttemptOutcome, CallEvent, Callback, DeliveryAttempt, DeliveryOptions, DeliveryReport,
-};
+pub use webhooks::{AttemptOutcome, CallEvent, Callback, DeliveryAttempt, DeliveryOptions, DeliveryReport};

@@ -15,11 +15,7 @@ use omnivox_twilio_sim::{CallSpec, DeliveryOptions, SimCall, SimConfig, Simulato
 use rand::Rng as _;
 
 #[derive(Parser)]
-#[command(
-    name = "twilio-sim",
-    version,
-    about = "Twilio simulator for Omnivox Call Records"
-)]
+#[command(name = "twilio-sim", version, about = "Twilio simulator for Omnivox Call Records")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -110,10 +106,7 @@ async fn main() -> anyhow::Result<()> {
             let span = Duration::days(i64::from(args.days));
             add_calls(&sim, args.calls, span);
             if args.calls > 0 {
-                println!(
-                    "{} recorded calls over the last {} days.",
-                    args.calls, args.days
-                );
+                println!("{} recorded calls over the last {} days.", args.calls, args.days);
             }
             wait_for_ctrl_c(sim).await
         }
@@ -144,9 +137,7 @@ async fn start(account: Account) -> anyhow::Result<Simulator> {
 
 async fn wait_for_ctrl_c(sim: Simulator) -> anyhow::Result<()> {
     println!("Ctrl-C to stop.");
-    tokio::signal::ctrl_c()
-        .await
-        .context("waiting for Ctrl-C")?;
+    tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
     sim.shutdown().await;
     Ok(())
 }
@@ -171,15 +162,9 @@ fn add_calls(sim: &Simulator, count: usize, span: Duration) -> Vec<SimCall> {
 async fn place_calls(args: PlaceCalls) -> anyhow::Result<()> {
     let sim = start(args.account).await?;
     let calls = add_calls(&sim, args.count, Duration::hours(1));
-    let options = DeliveryOptions {
-        copies: args.copies,
-        shuffle: args.shuffle,
-        seed: args.seed,
-        ..DeliveryOptions::default()
-    };
-    let report = sim
-        .deliver_many(&args.target, &calls, &options, args.connections)
-        .await?;
+    let options =
+        DeliveryOptions { copies: args.copies, shuffle: args.shuffle, seed: args.seed, ..DeliveryOptions::default() };
+    let report = sim.deliver_many(&args.target, &calls, &options, args.connections).await?;
     let failed = report.unacknowledged();
     println!(
         "Delivered {} callback requests for {} calls to {}: {} acknowledged, {} callbacks never acknowledged.",
@@ -190,18 +175,11 @@ async fn place_calls(args: PlaceCalls) -> anyhow::Result<()> {
         failed.len()
     );
     for attempt in failed.iter().take(10) {
-        println!(
-            "  {} {} -> {:?}",
-            attempt.callback, attempt.call_sid, attempt.outcome
-        );
+        println!("  {} {} -> {:?}", attempt.callback, attempt.call_sid, attempt.outcome);
     }
     if args.exit {
         sim.shutdown().await;
-        anyhow::ensure!(
-            failed.is_empty(),
-            "{} callbacks were never acknowledged",
-            failed.len()
-        );
+        anyhow::ensure!(failed.is_empty(), "{} callbacks were never acknowledged", failed.len());
         return Ok(());
     }
     wait_for_ctrl_c(sim).await

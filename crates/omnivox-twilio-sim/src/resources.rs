@@ -205,10 +205,7 @@ pub(crate) struct CallLeg<'a> {
 
 impl CallLeg<'_> {
     pub fn into_resource(self) -> CallResource {
-        let stem = format!(
-            "/{API_VERSION}/Accounts/{}/Calls/{}",
-            self.account_sid, self.sid
-        );
+        let stem = format!("/{API_VERSION}/Accounts/{}/Calls/{}", self.account_sid, self.sid);
         let end = self.answered + chrono::Duration::seconds(i64::from(self.duration));
         CallResource {
             account_sid: self.account_sid.to_owned(),
@@ -227,10 +224,7 @@ impl CallLeg<'_> {
             parent_call_sid: self.parent_call_sid,
             phone_number_sid: None,
             // US outbound is billed per started minute; the rate only has to look plausible.
-            price: Some(format!(
-                "-{:.5}",
-                0.014 * f64::from(self.duration.div_ceil(60))
-            )),
+            price: Some(format!("-{:.5}", 0.014 * f64::from(self.duration.div_ceil(60)))),
             price_unit: "USD".to_owned(),
             sid: self.sid,
             start_time: Some(self.answered),

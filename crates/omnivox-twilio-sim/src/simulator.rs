@@ -64,17 +64,10 @@ impl std::fmt::Debug for Simulator {
 impl Simulator {
     /// Binds `config.listen` and serves in the background.
     pub async fn start(config: SimConfig) -> anyhow::Result<Simulator> {
-        anyhow::ensure!(
-            is_sid(&config.account_sid, "AC"),
-            "account SID must be AC followed by 32 hex digits"
-        );
-        anyhow::ensure!(
-            !config.auth_token.is_empty(),
-            "auth token must not be empty"
-        );
-        let listener = tokio::net::TcpListener::bind(config.listen)
-            .await
-            .with_context(|| format!("binding {}", config.listen))?;
+        anyhow::ensure!(is_sid(&config.account_sid, "AC"), "account SID must be AC followed by 32 hex digits");
+        anyhow::ensure!(!config.auth_token.is_empty(), "auth token must not be empty");
+        let listener =
+            tokio::net::TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
         let mut local = listener.local_addr().context("reading the bound address")?;
         // 0.0.0.0 is where to listen, not where to connect.
         if local.ip().is_unspecified() {
@@ -108,10 +101,7 @@ impl Simulator {
         Ok(Simulator {
             validator: RequestValidator::new(shared.auth_token.clone()),
             shared,
-            server: Arc::new(Server {
-                stop: Mutex::new(Some(stop)),
-                task: tokio::sync::Mutex::new(Some(task)),
-            }),
+            server: Arc::new(Server { stop: Mutex::new(Some(stop)), task: tokio::sync::Mutex::new(Some(task)) }),
             client,
         })
     }
@@ -165,15 +155,7 @@ impl Simulator {
         opts: &DeliveryOptions,
     ) -> anyhow::Result<DeliveryReport> {
         let calls = std::slice::from_ref(call);
-        webhooks::deliver(
-            &self.client,
-            &self.validator,
-            target_base,
-            calls,
-            opts,
-            opts.concurrency,
-        )
-        .await
+        webhooks::deliver(&self.client, &self.validator, target_base, calls, opts, opts.concurrency).await
     }
 
     /// Sends the callbacks of many calls, interleaved, over `connections` concurrent workers.
@@ -184,15 +166,7 @@ impl Simulator {
         opts: &DeliveryOptions,
         connections: usize,
     ) -> anyhow::Result<DeliveryReport> {
-        webhooks::deliver(
-            &self.client,
-            &self.validator,
-            target_base,
-            calls,
-            opts,
-            connections,
-        )
-        .await
+        webhooks::deliver(&self.client, &self.validator, target_base, calls, opts, connections).await
     }
 
     /// Every recording, newest first, including deleted ones.

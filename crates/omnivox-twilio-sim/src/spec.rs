@@ -5,8 +5,7 @@ use chrono::{DateTime, Duration, SubsecRound as _, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::resources::{
-    CallLeg, CallResource, Direction, RecordingResource, RecordingStatus, RecordingSubresources,
-    API_VERSION,
+    CallLeg, CallResource, Direction, RecordingResource, RecordingStatus, RecordingSubresources, API_VERSION,
 };
 use crate::sid::new_sid;
 
@@ -118,10 +117,7 @@ impl SimCall {
     /// The call a recording callback names: the parent leg when there is one.
     #[must_use]
     pub fn parent_call_sid(&self) -> &str {
-        self.call
-            .parent_call_sid
-            .as_deref()
-            .unwrap_or(&self.call.sid)
+        self.call.parent_call_sid.as_deref().unwrap_or(&self.call.sid)
     }
 
     #[must_use]
@@ -173,14 +169,7 @@ pub(crate) fn build_call(spec: CallSpec, account_sid: &str, base_url: &str) -> S
     if let Some(campaign) = &spec.campaign_id {
         callback_query.push(("campaignId".to_owned(), campaign.clone()));
     }
-    SimCall {
-        call,
-        parent,
-        recording,
-        recording_outcome: spec.recording_status,
-        answered_at: answered,
-        callback_query,
-    }
+    SimCall { call, parent, recording, recording_outcome: spec.recording_status, answered_at: answered, callback_query }
 }
 
 fn build_recording(
@@ -217,9 +206,7 @@ fn build_recording(
         sid,
         source: "DialVerb".to_owned(),
         status,
-        error_code: spec
-            .recording_error_code
-            .or_else(|| spec.recording_status.default_error_code()),
+        error_code: spec.recording_error_code.or_else(|| spec.recording_status.default_error_code()),
         uri: format!("{path}.json"),
         subresource_uris: RecordingSubresources {
             add_on_results: format!("{path}/AddOnResults.json"),

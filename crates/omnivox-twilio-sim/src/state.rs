@@ -30,10 +30,7 @@ pub(crate) struct RecordingKey {
 
 impl RecordingKey {
     pub fn of(recording: &RecordingResource) -> Self {
-        Self {
-            created: recording.date_created.timestamp(),
-            sid: recording.sid.clone(),
-        }
+        Self { created: recording.date_created.timestamp(), sid: recording.sid.clone() }
     }
 }
 
@@ -71,10 +68,7 @@ impl Store {
 
     pub fn insert_recording(&mut self, recording: RecordingResource) {
         let key = RecordingKey::of(&recording);
-        if let Some(old) = self
-            .recording_keys
-            .insert(recording.sid.clone(), key.clone())
-        {
+        if let Some(old) = self.recording_keys.insert(recording.sid.clone(), key.clone()) {
             self.recordings.remove(&old);
         }
         self.recordings.insert(key, recording);
@@ -85,16 +79,11 @@ impl Store {
     }
 
     pub fn calls(&self) -> Vec<CallResource> {
-        self.call_order
-            .iter()
-            .filter_map(|sid| self.calls.get(sid).cloned())
-            .collect()
+        self.call_order.iter().filter_map(|sid| self.calls.get(sid).cloned()).collect()
     }
 
     pub fn recording(&self, sid: &str) -> Option<&RecordingResource> {
-        self.recording_keys
-            .get(sid)
-            .and_then(|key| self.recordings.get(key))
+        self.recording_keys.get(sid).and_then(|key| self.recordings.get(key))
     }
 
     pub fn recording_mut(&mut self, sid: &str) -> Option<&mut RecordingResource> {
@@ -108,12 +97,7 @@ impl Store {
     }
 
     /// Up to `limit` recordings matching `keep`, newest first, starting at `start`.
-    pub fn page(
-        &self,
-        start: PageStart<'_>,
-        limit: usize,
-        keep: impl Fn(&RecordingResource) -> bool,
-    ) -> Page {
+    pub fn page(&self, start: PageStart<'_>, limit: usize, keep: impl Fn(&RecordingResource) -> bool) -> Page {
         let matching = |r: &&RecordingResource| keep(r);
         match start {
             PageStart::Offset(offset) => {
@@ -124,12 +108,7 @@ impl Store {
             }
             PageStart::After(key) => {
                 let range = (Bound::Unbounded, Bound::Excluded(key));
-                let mut listed = self
-                    .recordings
-                    .range::<RecordingKey, _>(range)
-                    .rev()
-                    .map(|(_, r)| r)
-                    .filter(matching);
+                let mut listed = self.recordings.range::<RecordingKey, _>(range).rev().map(|(_, r)| r).filter(matching);
                 let items: Vec<_> = listed.by_ref().take(limit).cloned().collect();
                 let more_after = listed.next().is_some();
                 Page { items, more_after }
@@ -138,18 +117,10 @@ impl Store {
                 // Walk towards newer recordings, then restore newest-first order.
                 let range = (Bound::Excluded(key), Bound::Unbounded);
                 let listed = self.recordings.range::<RecordingKey, _>(range);
-                let mut items: Vec<_> = listed
-                    .map(|(_, r)| r)
-                    .filter(matching)
-                    .take(limit)
-                    .cloned()
-                    .collect();
+                let mut items: Vec<_> = listed.map(|(_, r)| r).filter(matching).take(limit).cloned().collect();
                 items.reverse();
                 // The page we came back from follows this one.
-                Page {
-                    items,
-                    more_after: true,
-                }
+                Page { items, more_after: true }
             }
         }
     }

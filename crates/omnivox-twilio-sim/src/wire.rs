@@ -12,9 +12,7 @@ pub fn rfc2822(at: &DateTime<Utc>) -> String {
 }
 
 fn parse_rfc2822<E: serde::de::Error>(text: &str) -> Result<DateTime<Utc>, E> {
-    DateTime::parse_from_rfc2822(text)
-        .map(|at| at.with_timezone(&Utc))
-        .map_err(E::custom)
+    DateTime::parse_from_rfc2822(text).map(|at| at.with_timezone(&Utc)).map_err(E::custom)
 }
 
 pub mod date {
@@ -40,9 +38,7 @@ pub mod opt_date {
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DateTime<Utc>>, D::Error> {
-        Option::<String>::deserialize(d)?
-            .map(|text| parse_rfc2822(&text))
-            .transpose()
+        Option::<String>::deserialize(d)?.map(|text| parse_rfc2822(&text)).transpose()
     }
 }
 
@@ -55,9 +51,7 @@ pub mod string_number {
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
-        String::deserialize(d)?
-            .parse()
-            .map_err(serde::de::Error::custom)
+        String::deserialize(d)?.parse().map_err(serde::de::Error::custom)
     }
 }
 
@@ -70,9 +64,6 @@ mod tests {
     #[test]
     fn dates_look_like_the_spec_examples() {
         let at = Utc.with_ymd_and_hms(2016, 10, 14, 21, 56, 34).single();
-        assert_eq!(
-            at.map(|at| rfc2822(&at)).as_deref(),
-            Some("Fri, 14 Oct 2016 21:56:34 +0000")
-        );
+        assert_eq!(at.map(|at| rfc2822(&at)).as_deref(), Some("Fri, 14 Oct 2016 21:56:34 +0000"));
     }
 }

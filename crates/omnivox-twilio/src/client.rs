@@ -75,7 +75,10 @@ pub struct TwilioClient {
 
 impl std::fmt::Debug for TwilioClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TwilioClient").field("api_base", &self.api_base).field("account_sid", &self.account_sid).finish()
+        f.debug_struct("TwilioClient")
+            .field("api_base", &self.api_base)
+            .field("account_sid", &self.account_sid)
+            .finish()
     }
 }
 

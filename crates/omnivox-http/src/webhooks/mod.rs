@@ -41,7 +41,8 @@ async fn call_status(State(app): State<AppState>, form: SignedForm) -> ApiResult
 
 async fn recording_status(State(app): State<AppState>, form: SignedForm) -> ApiResult<StatusCode> {
     let event = RecordingEvent::from_params(&form.params).map_err(bad_input)?;
-    let span = tracing::debug_span!("recording_status", call_sid = %event.call_sid, recording_sid = %event.recording_sid);
+    let span =
+        tracing::debug_span!("recording_status", call_sid = %event.call_sid, recording_sid = %event.recording_sid);
     ingest(&app, IngestEvent::Recording(event), &form.query).instrument(span).await
 }
 

@@ -36,12 +36,8 @@ impl Media {
     pub fn of(format: MediaFormat, recording: &RecordingResource) -> Self {
         let voice = Voice::from_sid(&recording.sid);
         match format {
-            MediaFormat::Wav => {
-                Self::Wav(wav::Wav::new(voice, recording.channels, recording.duration))
-            }
-            MediaFormat::Mp3 => {
-                Self::Mp3(mp3::Mp3::new(voice, recording.channels, recording.duration))
-            }
+            MediaFormat::Wav => Self::Wav(wav::Wav::new(voice, recording.channels, recording.duration)),
+            MediaFormat::Mp3 => Self::Mp3(mp3::Mp3::new(voice, recording.channels, recording.duration)),
         }
     }
 
@@ -82,11 +78,7 @@ impl Media {
 }
 
 /// The media response for a `Range` header (or none).
-pub(crate) fn respond(
-    format: MediaFormat,
-    recording: &RecordingResource,
-    range: Option<&HeaderValue>,
-) -> Response {
+pub(crate) fn respond(format: MediaFormat, recording: &RecordingResource, range: Option<&HeaderValue>) -> Response {
     let media = Media::of(format, recording);
     let len = media.len();
     let range = range.and_then(|v| v.to_str().ok());
@@ -98,10 +90,7 @@ pub(crate) fn respond(
             *response.status_mut() = StatusCode::RANGE_NOT_SATISFIABLE;
             let headers = response.headers_mut();
             headers.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
-            headers.insert(
-                header::CONTENT_RANGE,
-                header_value(format!("bytes */{len}")),
-            );
+            headers.insert(header::CONTENT_RANGE, header_value(format!("bytes */{len}")));
             return response;
         }
     };
@@ -112,10 +101,7 @@ pub(crate) fn respond(
     let mut response = Response::new(body);
     *response.status_mut() = status;
     let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(media.content_type()),
-    );
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(media.content_type()));
     headers.insert(header::CONTENT_LENGTH, HeaderValue::from(body_len));
     headers.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
     // The bytes are a pure function of SID and format, so this tag is a strong validator.
@@ -123,15 +109,9 @@ pub(crate) fn respond(
         MediaFormat::Wav => "wav",
         MediaFormat::Mp3 => "mp3",
     };
-    headers.insert(
-        header::ETAG,
-        header_value(format!("\"{}.{extension}\"", recording.sid)),
-    );
+    headers.insert(header::ETAG, header_value(format!("\"{}.{extension}\"", recording.sid)));
     if let (StatusCode::PARTIAL_CONTENT, Some(last)) = (status, last) {
-        headers.insert(
-            header::CONTENT_RANGE,
-            header_value(format!("bytes {first}-{last}/{len}")),
-        );
+        headers.insert(header::CONTENT_RANGE, header_value(format!("bytes {first}-{last}/{len}")));
     }
     response
 }
@@ -150,11 +130,7 @@ mod tests {
     use crate::spec::{build_call, CallSpec};
 
     fn digest(format: MediaFormat, channels: u8) -> String {
-        let spec = CallSpec {
-            duration_secs: 3,
-            recording_channels: channels,
-            ..CallSpec::default()
-        };
+        let spec = CallSpec { duration_secs: 3, recording_channels: channels, ..CallSpec::default() };
         let mut recording = build_call(spec, "AC0123456789abcdef0123456789abcdef", "http://sim")
             .recording
             .unwrap_or_else(|| unreachable!("recorded"));
@@ -162,31 +138,16 @@ mod tests {
         let media = Media::of(format, &recording);
         let mut bytes = vec![0; media.len() as usize];
         media.read_at(0, &mut bytes);
-        Sha256::digest(&bytes)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect()
     }
 
     /// Stored checksums elsewhere depend on these bytes never changing for a SID: a change to
     /// the generator must be deliberate, and update these values.
     #[test]
     fn media_bytes_for_a_fixed_sid_never_change() {
-        assert_eq!(
-            digest(MediaFormat::Wav, 2),
-            "454d130b675b713fcdafaa7ed577dccaecad5322227c69d863ca09d88f16eddb"
-        );
-        assert_eq!(
-            digest(MediaFormat::Wav, 1),
-            "fa4399efa8e6718e85a46ff9e99576e0395eb979eff0d03bc69f067cc8282b6b"
-        );
-        assert_eq!(
-            digest(MediaFormat::Mp3, 2),
-            "211a06c48b29d777241f718acfc096d6fbf5a00a191c38bc1bc96fe56b7fd5e6"
-        );
-        assert_eq!(
-            digest(MediaFormat::Mp3, 1),
-            "2089fbca6ff74f907aaa4339c7e14bcc0293221bb9423e2fc0a9fc20ebc42cdf"
-        );
+        assert_eq!(digest(MediaFormat::Wav, 2), "454d130b675b713fcdafaa7ed577dccaecad5322227c69d863ca09d88f16eddb");
+        assert_eq!(digest(MediaFormat::Wav, 1), "fa4399efa8e6718e85a46ff9e99576e0395eb979eff0d03bc69f067cc8282b6b");
+        assert_eq!(digest(MediaFormat::Mp3, 2), "211a06c48b29d777241f718acfc096d6fbf5a00a191c38bc1bc96fe56b7fd5e6");
+        assert_eq!(digest(MediaFormat::Mp3, 1), "2089fbca6ff74f907aaa4339c7e14bcc0293221bb9423e2fc0a9fc20ebc42cdf");
     }
 }

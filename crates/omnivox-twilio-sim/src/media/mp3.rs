@@ -32,11 +32,7 @@ pub(crate) struct Mp3 {
 impl Mp3 {
     pub fn new(voice: Voice, channels: u8, duration_secs: u32) -> Self {
         let samples = u64::from(duration_secs) * u64::from(SAMPLE_RATE);
-        Self {
-            voice,
-            channels: channels.clamp(1, 2),
-            frames: samples.div_ceil(SAMPLES_PER_FRAME),
-        }
+        Self { voice, channels: channels.clamp(1, 2), frames: samples.div_ceil(SAMPLES_PER_FRAME) }
     }
 
     pub fn len(&self) -> u64 {
@@ -52,8 +48,7 @@ impl Mp3 {
             let frame = self.frame(index);
             let take = (FRAME_LEN - within).min(end - pos);
             let out = (pos - offset) as usize;
-            buf[out..out + take as usize]
-                .copy_from_slice(&frame[within as usize..(within + take) as usize]);
+            buf[out..out + take as usize].copy_from_slice(&frame[within as usize..(within + take) as usize]);
             pos += take;
         }
     }
@@ -63,16 +58,12 @@ impl Mp3 {
         let stereo = self.channels == 2;
         // Sync, MPEG-2.5, Layer III, no CRC | 32 kbit/s, 8 kHz, no padding | mode, original.
         frame[..4].copy_from_slice(&[0xFF, 0xE3, 0x48, if stereo { 0x04 } else { 0xC4 }]);
-        let (speaker, level) = self
-            .voice
-            .envelope(index * SAMPLES_PER_FRAME + SAMPLES_PER_FRAME / 2);
+        let (speaker, level) = self.voice.envelope(index * SAMPLES_PER_FRAME + SAMPLES_PER_FRAME / 2);
         let granules: Vec<Granule> = (0..usize::from(self.channels))
             .map(|channel| {
                 let talking = !stereo || channel == speaker;
                 match gain_for(level) {
-                    Some(gain) if talking => {
-                        Granule::tone(line_for(self.voice.pitch_hz(speaker)), gain)
-                    }
+                    Some(gain) if talking => Granule::tone(line_for(self.voice.pitch_hz(speaker)), gain),
                     _ => Granule::SILENT,
                 }
             })
@@ -102,9 +93,7 @@ fn line_for(hz: u32) -> u32 {
 /// logarithm (and no platform rounding) is involved.
 fn gain_for(level: f64) -> Option<u32> {
     let fourth = level * level * level * level;
-    (0..40)
-        .find(|&steps| fourth >= 1.0 / (1u64 << steps) as f64)
-        .map(|steps| (UNITY_GAIN - LOUDEST - steps) as u32)
+    (0..40).find(|&steps| fourth >= 1.0 / (1u64 << steps) as f64).map(|steps| (UNITY_GAIN - LOUDEST - steps) as u32)
 }
 
 /// One channel's granule: either silence or a single MDCT line of value ±1.
@@ -116,18 +105,10 @@ struct Granule {
 }
 
 impl Granule {
-    const SILENT: Self = Self {
-        line: 0,
-        gain: 0,
-        silent: true,
-    };
+    const SILENT: Self = Self { line: 0, gain: 0, silent: true };
 
     fn tone(line: u32, gain: u32) -> Self {
-        Self {
-            line,
-            gain,
-            silent: false,
-        }
+        Self { line, gain, silent: false }
     }
 
     /// Pairs before the one holding the line, coded (0,0) = `1`; then (1,0) = `01` or
@@ -202,11 +183,7 @@ mod tests {
     use super::*;
 
     fn mp3(channels: u8, secs: u32) -> Mp3 {
-        Mp3::new(
-            Voice::from_sid("RE0123456789abcdef0123456789abcdef"),
-            channels,
-            secs,
-        )
+        Mp3::new(Voice::from_sid("RE0123456789abcdef0123456789abcdef"), channels, secs)
     }
 
     #[test]
@@ -235,11 +212,7 @@ mod tests {
     #[test]
     fn gain_follows_the_level() {
         assert_eq!(gain_for(1.0), Some(204));
-        assert_eq!(
-            gain_for(0.5),
-            Some(200),
-            "half the level is 4 steps of 1.5 dB lower"
-        );
+        assert_eq!(gain_for(0.5), Some(200), "half the level is 4 steps of 1.5 dB lower");
         assert_eq!(gain_for(0.0), None);
     }
 

@@ -40,20 +40,14 @@ pub(crate) fn parse(header: Option<&str>, len: u64) -> RangeRequest {
             if suffix == 0 || len == 0 {
                 RangeRequest::Unsatisfiable
             } else {
-                RangeRequest::Partial {
-                    first: len.saturating_sub(suffix),
-                    last: len - 1,
-                }
+                RangeRequest::Partial { first: len.saturating_sub(suffix), last: len - 1 }
             }
         }
         // bytes=a- and bytes=a-b.
         (Some(Some(first)), Some(last)) => match last {
             Some(last) if last < first => RangeRequest::Full,
             _ if first >= len => RangeRequest::Unsatisfiable,
-            last => RangeRequest::Partial {
-                first,
-                last: last.map_or(len - 1, |l| l.min(len - 1)),
-            },
+            last => RangeRequest::Partial { first, last: last.map_or(len - 1, |l| l.min(len - 1)) },
         },
         _ => RangeRequest::Full,
     }
@@ -69,41 +63,11 @@ mod tests {
         let p = |h: &str| parse(Some(h), 1000);
         assert_eq!(parse(None, 1000), Full);
         assert_eq!(p("bytes=0-0"), Partial { first: 0, last: 0 });
-        assert_eq!(
-            p("bytes=10-19"),
-            Partial {
-                first: 10,
-                last: 19
-            }
-        );
-        assert_eq!(
-            p("bytes=990-5000"),
-            Partial {
-                first: 990,
-                last: 999
-            }
-        );
-        assert_eq!(
-            p("bytes=500-"),
-            Partial {
-                first: 500,
-                last: 999
-            }
-        );
-        assert_eq!(
-            p("bytes=-100"),
-            Partial {
-                first: 900,
-                last: 999
-            }
-        );
-        assert_eq!(
-            p("bytes=-5000"),
-            Partial {
-                first: 0,
-                last: 999
-            }
-        );
+        assert_eq!(p("bytes=10-19"), Partial { first: 10, last: 19 });
+        assert_eq!(p("bytes=990-5000"), Partial { first: 990, last: 999 });
+        assert_eq!(p("bytes=500-"), Partial { first: 500, last: 999 });
+        assert_eq!(p("bytes=-100"), Partial { first: 900, last: 999 });
+        assert_eq!(p("bytes=-5000"), Partial { first: 0, last: 999 });
         assert_eq!(p("bytes=1000-"), Unsatisfiable);
         assert_eq!(p("bytes=1000-1001"), Unsatisfiable);
         assert_eq!(p("bytes=-0"), Unsatisfiable);

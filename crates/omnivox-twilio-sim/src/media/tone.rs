@@ -95,8 +95,7 @@ pub(crate) fn sine(phase: u32) -> f64 {
         _ => t - PI / 2.0,
     };
     let x2 = x * x;
-    x * (1.0
-        - x2 / 6.0 * (1.0 - x2 / 20.0 * (1.0 - x2 / 42.0 * (1.0 - x2 / 72.0 * (1.0 - x2 / 110.0)))))
+    x * (1.0 - x2 / 6.0 * (1.0 - x2 / 20.0 * (1.0 - x2 / 42.0 * (1.0 - x2 / 72.0 * (1.0 - x2 / 110.0)))))
 }
 
 #[cfg(test)]
@@ -126,11 +125,7 @@ mod tests {
     fn dual_channel_speakers_take_turns_and_are_audible() {
         let voice = Voice::from_sid("RE0123456789abcdef0123456789abcdef");
         let seconds = 60 * u64::from(SAMPLE_RATE);
-        let peak = |ch| {
-            (0..seconds)
-                .map(|n| voice.sample(n, ch, 2).unsigned_abs())
-                .max()
-        };
+        let peak = |ch| (0..seconds).map(|n| voice.sample(n, ch, 2).unsigned_abs()).max();
         assert!(peak(0) > Some(4000) && peak(1) > Some(4000));
         // Never both at once.
         assert!((0..seconds).all(|n| voice.sample(n, 0, 2) == 0 || voice.sample(n, 1, 2) == 0));

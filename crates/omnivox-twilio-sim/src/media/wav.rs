@@ -87,8 +87,7 @@ impl Wav {
             }
             let take = (frame_len - within).min(end - pos);
             let out = (pos - offset) as usize;
-            buf[out..out + take as usize]
-                .copy_from_slice(&frame[within as usize..(within + take) as usize]);
+            buf[out..out + take as usize].copy_from_slice(&frame[within as usize..(within + take) as usize]);
             pos += take;
         }
     }
@@ -99,11 +98,7 @@ mod tests {
     use super::*;
 
     fn wav(channels: u8, secs: u32) -> Wav {
-        Wav::new(
-            Voice::from_sid("RE0123456789abcdef0123456789abcdef"),
-            channels,
-            secs,
-        )
+        Wav::new(Voice::from_sid("RE0123456789abcdef0123456789abcdef"), channels, secs)
     }
 
     fn whole(w: &Wav) -> Vec<u8> {
@@ -118,17 +113,11 @@ mod tests {
         let all = whole(&w);
         assert_eq!(all.len(), 44 + 3 * 8000 * 4);
         assert_eq!(&all[..4], b"RIFF");
-        assert_eq!(
-            u32::from_le_bytes([all[4], all[5], all[6], all[7]]) as usize,
-            all.len() - 8
-        );
+        assert_eq!(u32::from_le_bytes([all[4], all[5], all[6], all[7]]) as usize, all.len() - 8);
         assert_eq!(&all[8..16], b"WAVEfmt ");
         assert_eq!(u16::from_le_bytes([all[22], all[23]]), 2);
         assert_eq!(&all[36..40], b"data");
-        assert_eq!(
-            u32::from_le_bytes([all[40], all[41], all[42], all[43]]) as usize,
-            all.len() - 44
-        );
+        assert_eq!(u32::from_le_bytes([all[40], all[41], all[42], all[43]]) as usize, all.len() - 44);
     }
 
     #[test]
@@ -136,22 +125,10 @@ mod tests {
         for channels in [1, 2] {
             let w = wav(channels, 2);
             let all = whole(&w);
-            for (offset, len) in [
-                (0, 1),
-                (3, 50),
-                (43, 2),
-                (44, 1),
-                (45, 3),
-                (1001, 4097),
-                (all.len() - 5, 5),
-            ] {
+            for (offset, len) in [(0, 1), (3, 50), (43, 2), (44, 1), (45, 3), (1001, 4097), (all.len() - 5, 5)] {
                 let mut part = vec![0; len];
                 w.read_at(offset as u64, &mut part);
-                assert_eq!(
-                    part,
-                    all[offset..offset + len],
-                    "channels {channels} offset {offset}"
-                );
+                assert_eq!(part, all[offset..offset + len], "channels {channels} offset {offset}");
             }
         }
     }

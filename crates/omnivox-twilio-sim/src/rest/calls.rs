@@ -19,13 +19,7 @@ pub(crate) async fn fetch(
 ) -> Result<Json<CallResource>, TwilioError> {
     check_account(&shared, &account, &uri)?;
     let not_found = || TwilioError::not_found(uri.path());
-    let sid = file
-        .strip_suffix(".json")
-        .filter(|sid| is_sid(sid, "CA"))
-        .ok_or_else(not_found)?;
-    let call = lock(&shared.store)
-        .call(sid)
-        .cloned()
-        .ok_or_else(not_found)?;
+    let sid = file.strip_suffix(".json").filter(|sid| is_sid(sid, "CA")).ok_or_else(not_found)?;
+    let call = lock(&shared.store).call(sid).cloned().ok_or_else(not_found)?;
     Ok(Json(call))
 }

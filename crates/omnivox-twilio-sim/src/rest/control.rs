@@ -22,10 +22,7 @@ pub(crate) async fn get_faults(State(shared): State<Arc<Shared>>) -> Json<Faults
     Json(lock(&shared.faults).faults.clone())
 }
 
-pub(crate) async fn set_faults(
-    State(shared): State<Arc<Shared>>,
-    Json(update): Json<FaultsUpdate>,
-) -> Json<Faults> {
+pub(crate) async fn set_faults(State(shared): State<Arc<Shared>>, Json(update): Json<FaultsUpdate>) -> Json<Faults> {
     let mut state = lock(&shared.faults);
     state.faults = update.faults;
     if let Some(seed) = update.seed {

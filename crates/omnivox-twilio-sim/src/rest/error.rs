@@ -24,12 +24,7 @@ struct Body<'a> {
 
 impl TwilioError {
     fn new(status: StatusCode, code: u32, message: impl Into<String>) -> Self {
-        Self {
-            status,
-            code,
-            message: message.into(),
-            retry_after: None,
-        }
+        Self { status, code, message: message.into(), retry_after: None }
     }
 
     /// Missing or wrong HTTP Basic credentials (Twilio error 20003).
@@ -39,11 +34,7 @@ impl TwilioError {
 
     /// Twilio's 20404, naming the path asked for.
     pub fn not_found(path: &str) -> Self {
-        Self::new(
-            StatusCode::NOT_FOUND,
-            20404,
-            format!("The requested resource {path} was not found"),
-        )
+        Self::new(StatusCode::NOT_FOUND, 20404, format!("The requested resource {path} was not found"))
     }
 
     /// A query parameter with a value Twilio would refuse. Code 20001 is a simulator choice.
@@ -52,26 +43,15 @@ impl TwilioError {
     }
 
     pub fn too_many_requests(retry_after: Option<u64>) -> Self {
-        Self {
-            retry_after,
-            ..Self::new(StatusCode::TOO_MANY_REQUESTS, 20429, "Too Many Requests")
-        }
+        Self { retry_after, ..Self::new(StatusCode::TOO_MANY_REQUESTS, 20429, "Too Many Requests") }
     }
 
     /// 503 (code 20503) or 500 (code 20500).
     pub fn server_error(status: u16) -> Self {
         if status == 503 {
-            Self::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                20503,
-                "Service Unavailable",
-            )
+            Self::new(StatusCode::SERVICE_UNAVAILABLE, 20503, "Service Unavailable")
         } else {
-            Self::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                20500,
-                "Internal Server Error",
-            )
+            Self::new(StatusCode::INTERNAL_SERVER_ERROR, 20500, "Internal Server Error")
         }
     }
 }
@@ -87,10 +67,7 @@ impl IntoResponse for TwilioError {
         let mut response = (self.status, Json(body)).into_response();
         let headers = response.headers_mut();
         if self.status == StatusCode::UNAUTHORIZED {
-            headers.insert(
-                header::WWW_AUTHENTICATE,
-                HeaderValue::from_static("Basic realm=\"Twilio API\""),
-            );
+            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"Twilio API\""));
         }
         if let Some(secs) = self.retry_after {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));

@@ -29,11 +29,7 @@ impl DateBound {
         }
         DateTime::parse_from_rfc3339(value)
             .map(|at| Self::Instant(at.with_timezone(&Utc)))
-            .map_err(|_| {
-                TwilioError::invalid_parameter(format!(
-                    "{name} must be a date as YYYY-MM-DD, got {value:?}"
-                ))
-            })
+            .map_err(|_| TwilioError::invalid_parameter(format!("{name} must be a date as YYYY-MM-DD, got {value:?}")))
     }
 
     fn day(self) -> NaiveDate {
@@ -64,10 +60,7 @@ impl PageToken {
     fn decode(token: &str) -> Option<Self> {
         let (tag, rest) = (token.get(..2)?, token.get(2..)?);
         let (created, sid) = rest.split_once('-')?;
-        let key = RecordingKey {
-            created: created.parse().ok()?,
-            sid: sid.to_owned(),
-        };
+        let key = RecordingKey { created: created.parse().ok()?, sid: sid.to_owned() };
         match tag {
             "PA" => Some(Self::After(key)),
             "PB" => Some(Self::Before(key)),
@@ -92,23 +85,14 @@ pub(crate) struct ListQuery {
 }
 
 /// Filter names in the order they are written back into page URIs.
-const FILTERS: [&str; 6] = [
-    "CallSid",
-    "ConferenceSid",
-    "DateCreated",
-    "DateCreated<",
-    "DateCreated>",
-    "IncludeSoftDeleted",
-];
+const FILTERS: [&str; 6] =
+    ["CallSid", "ConferenceSid", "DateCreated", "DateCreated<", "DateCreated>", "IncludeSoftDeleted"];
 
 impl ListQuery {
     /// Parses a raw query string. Unknown parameters are ignored, as Twilio does; for a
     /// repeated parameter the last value wins.
     pub fn parse(raw_query: Option<&str>) -> Result<Self, TwilioError> {
-        let mut query = Self {
-            page_size: DEFAULT_PAGE_SIZE,
-            ..Self::default()
-        };
+        let mut query = Self { page_size: DEFAULT_PAGE_SIZE, ..Self::default() };
         let pairs = url::form_urlencoded::parse(raw_query.unwrap_or("").as_bytes());
         for (name, value) in pairs {
             let value = value.into_owned();
@@ -126,15 +110,14 @@ impl ListQuery {
                 "PageSize" => query.page_size = parse_page_size(&value)?,
                 "Page" => {
                     query.page = value.parse().map_err(|_| {
-                        TwilioError::invalid_parameter(format!(
-                            "Page must be an integer >= 0, got {value:?}"
-                        ))
+                        TwilioError::invalid_parameter(format!("Page must be an integer >= 0, got {value:?}"))
                     })?;
                 }
                 "PageToken" => {
-                    query.token = Some(PageToken::decode(&value).ok_or_else(|| {
-                        TwilioError::invalid_parameter(format!("Invalid PageToken {value:?}"))
-                    })?);
+                    query.token = Some(
+                        PageToken::decode(&value)
+                            .ok_or_else(|| TwilioError::invalid_parameter(format!("Invalid PageToken {value:?}")))?,
+                    );
                 }
                 _ => continue,
             }
@@ -143,9 +126,7 @@ impl ListQuery {
                 query.filters.push((filter, value));
             }
         }
-        query
-            .filters
-            .sort_by_key(|(name, _)| FILTERS.iter().position(|f| f == name));
+        query.filters.sort_by_key(|(name, _)| FILTERS.iter().position(|f| f == name));
         Ok(query)
     }
 
@@ -163,10 +144,7 @@ impl ListQuery {
         let day = r.date_created.date_naive();
         (self.include_deleted || !r.is_deleted())
             && self.call_sid.as_ref().is_none_or(|sid| *sid == r.call_sid)
-            && self
-                .conference_sid
-                .as_ref()
-                .is_none_or(|sid| r.conference_sid.as_ref() == Some(sid))
+            && self.conference_sid.as_ref().is_none_or(|sid| r.conference_sid.as_ref() == Some(sid))
             && self.created_on.is_none_or(|bound| day == bound.day())
             && self.created_on_or_before.is_none_or(|bound| match bound {
                 DateBound::Day(d) => day <= d,
@@ -189,10 +167,7 @@ impl ListQuery {
         if let Some(token) = token {
             query.append_pair("PageToken", &token.encode());
         }
-        format!(
-            "/{API_VERSION}/Accounts/{account_sid}/Recordings.json?{}",
-            query.finish()
-        )
+        format!("/{API_VERSION}/Accounts/{account_sid}/Recordings.json?{}", query.finish())
     }
 }
 
@@ -202,9 +177,7 @@ fn parse_bool(name: &str, value: &str) -> Result<bool, TwilioError> {
     } else if value.eq_ignore_ascii_case("false") {
         Ok(false)
     } else {
-        Err(TwilioError::invalid_parameter(format!(
-            "{name} must be true or false, got {value:?}"
-        )))
+        Err(TwilioError::invalid_parameter(format!("{name} must be true or false, got {value:?}")))
     }
 }
 

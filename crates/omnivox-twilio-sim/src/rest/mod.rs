@@ -27,25 +27,13 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
     // Layers run outside-in in reverse order of `.layer` calls: auth, then faults, so a
     // request with bad credentials is refused at once and fault rates count real requests.
     let api = Router::new()
-        .route(
-            "/2010-04-01/Accounts/{account}/Recordings.json",
-            get(recordings::list),
-        )
-        .route(
-            "/2010-04-01/Accounts/{account}/Recordings/{file}",
-            get(recordings::fetch).delete(recordings::delete),
-        )
-        .route(
-            "/2010-04-01/Accounts/{account}/Calls/{file}",
-            get(calls::fetch),
-        )
+        .route("/2010-04-01/Accounts/{account}/Recordings.json", get(recordings::list))
+        .route("/2010-04-01/Accounts/{account}/Recordings/{file}", get(recordings::fetch).delete(recordings::delete))
+        .route("/2010-04-01/Accounts/{account}/Calls/{file}", get(calls::fetch))
         .fallback(not_found)
         .layer(from_fn_with_state(shared.clone(), faults::inject));
     Router::new()
-        .route(
-            "/_sim/faults",
-            get(control::get_faults).post(control::set_faults),
-        )
+        .route("/_sim/faults", get(control::get_faults).post(control::set_faults))
         .merge(api)
         .layer(from_fn_with_state(shared.clone(), require_basic_auth))
         .layer(from_fn_with_state(shared.clone(), log_request))
@@ -57,11 +45,7 @@ async fn not_found(uri: Uri) -> TwilioError {
 }
 
 /// Every request needs `Authorization: Basic base64(AccountSid:AuthToken)`, as on Twilio.
-async fn require_basic_auth(
-    State(shared): State<Arc<Shared>>,
-    req: Request,
-    next: Next,
-) -> Response {
+async fn require_basic_auth(State(shared): State<Arc<Shared>>, req: Request, next: Next) -> Response {
     if credentials_match(req.headers(), &shared.account_sid, &shared.auth_token) {
         next.run(req).await
     } else {
@@ -70,10 +54,8 @@ async fn require_basic_auth(
 }
 
 fn credentials_match(headers: &HeaderMap, account_sid: &str, auth_token: &str) -> bool {
-    let Some(encoded) = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Basic "))
+    let Some(encoded) =
+        headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Basic "))
     else {
         return false;
     };
@@ -90,21 +72,10 @@ fn credentials_match(headers: &HeaderMap, account_sid: &str, auth_token: &str) -
 /// Records method, path with query, final status and `Range` of every request.
 async fn log_request(State(shared): State<Arc<Shared>>, req: Request, next: Next) -> Response {
     let method = req.method().to_string();
-    let path = req
-        .uri()
-        .path_and_query()
-        .map_or_else(|| req.uri().path().to_owned(), |pq| pq.as_str().to_owned());
-    let range = req
-        .headers()
-        .get(header::RANGE)
-        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+    let path = req.uri().path_and_query().map_or_else(|| req.uri().path().to_owned(), |pq| pq.as_str().to_owned());
+    let range = req.headers().get(header::RANGE).map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
     let response = next.run(req).await;
-    lock(&shared.log).push(LoggedRequest {
-        method,
-        path,
-        status: response.status().as_u16(),
-        range,
-    });
+    lock(&shared.log).push(LoggedRequest { method, path, status: response.status().as_u16(), range });
     response
 }
 

@@ -37,16 +37,12 @@ pub(crate) async fn list(
     };
     let start = number.saturating_mul(query.page_size);
     Ok(Json(RecordingPage {
-        end: start
-            .saturating_add(page.items.len())
-            .saturating_sub(1)
-            .max(start),
+        end: start.saturating_add(page.items.len()).saturating_sub(1).max(start),
         first_page_uri: query.page_uri(&account, 0, None),
         next_page_uri: next.map(|t| query.page_uri(&account, number.saturating_add(1), Some(&t))),
         page: number,
         page_size: query.page_size,
-        previous_page_uri: previous
-            .map(|t| query.page_uri(&account, number.saturating_sub(1), Some(&t))),
+        previous_page_uri: previous.map(|t| query.page_uri(&account, number.saturating_sub(1), Some(&t))),
         recordings: page.items,
         start,
         uri: query.page_uri(&account, number, query.token.as_ref()),
@@ -86,10 +82,7 @@ pub(crate) async fn fetch(
     check_account(&shared, &account, &uri)?;
     let not_found = || TwilioError::not_found(uri.path());
     let (sid, representation) = parse_file(&file).ok_or_else(not_found)?;
-    let recording = lock(&shared.store)
-        .recording(sid)
-        .cloned()
-        .ok_or_else(not_found)?;
+    let recording = lock(&shared.store).recording(sid).cloned().ok_or_else(not_found)?;
     match representation {
         Representation::Json => {
             if recording.is_deleted() && !include_soft_deleted(raw_query.as_deref()) {
@@ -102,11 +95,7 @@ pub(crate) async fn fetch(
             if recording.is_deleted() || recording.media_missing {
                 return Err(not_found());
             }
-            Ok(media::respond(
-                format,
-                &recording,
-                headers.get(header::RANGE),
-            ))
+            Ok(media::respond(format, &recording, headers.get(header::RANGE)))
         }
     }
 }
@@ -125,10 +114,7 @@ pub(crate) async fn delete(
         _ => return Err(not_found()),
     };
     let mut store = lock(&shared.store);
-    let recording = store
-        .recording_mut(sid)
-        .filter(|r| !r.is_deleted())
-        .ok_or_else(not_found)?;
+    let recording = store.recording_mut(sid).filter(|r| !r.is_deleted()).ok_or_else(not_found)?;
     recording.status = RecordingStatus::Deleted;
     recording.date_updated = Utc::now().trunc_subsecs(0);
     Ok(StatusCode::NO_CONTENT)

@@ -26,12 +26,7 @@ pub enum CallEvent {
 }
 
 impl CallEvent {
-    pub const ALL: [CallEvent; 4] = [
-        Self::Initiated,
-        Self::Ringing,
-        Self::Answered,
-        Self::Completed,
-    ];
+    pub const ALL: [CallEvent; 4] = [Self::Initiated, Self::Ringing, Self::Answered, Self::Completed];
 
     /// The `CallStatus` this event carries.
     #[must_use]
@@ -153,10 +148,7 @@ impl DeliveryReport {
     /// Planned deliveries (callback copies) that ended with a 2xx answer.
     #[must_use]
     pub fn acknowledged(&self) -> usize {
-        self.attempts
-            .iter()
-            .filter(|a| a.outcome.is_success())
-            .count()
+        self.attempts.iter().filter(|a| a.outcome.is_success()).count()
     }
 
     /// The final attempt of every planned delivery that never got a 2xx.
@@ -164,10 +156,7 @@ impl DeliveryReport {
     pub fn unacknowledged(&self) -> Vec<&DeliveryAttempt> {
         let mut failed = Vec::new();
         for (i, attempt) in self.attempts.iter().enumerate() {
-            let last_of_seq = self
-                .attempts
-                .get(i + 1)
-                .is_none_or(|next| next.seq != attempt.seq);
+            let last_of_seq = self.attempts.get(i + 1).is_none_or(|next| next.seq != attempt.seq);
             if last_of_seq && !attempt.outcome.is_success() {
                 failed.push(attempt);
             }
@@ -213,11 +202,7 @@ pub(crate) fn plan(
     options: &DeliveryOptions,
     rng: &mut impl rand::Rng,
 ) -> anyhow::Result<Vec<Planned>> {
-    anyhow::ensure!(
-        options.copies.start() <= options.copies.end(),
-        "copies range {:?} is empty",
-        options.copies
-    );
+    anyhow::ensure!(options.copies.start() <= options.copies.end(), "copies range {:?} is empty", options.copies);
     let per_call: Vec<Vec<Callback>> = calls.iter().map(|c| callbacks_of(c, options)).collect();
     let stages = per_call.iter().map(Vec::len).max().unwrap_or(0);
     let mut planned = Vec::new();
@@ -228,13 +213,7 @@ pub(crate) fn plan(
             };
             let token = new_sid("");
             for copy in 0..rng.random_range(options.copies.clone()) {
-                planned.push(Planned {
-                    seq: 0,
-                    call,
-                    callback,
-                    copy,
-                    token: token.clone(),
-                });
+                planned.push(Planned { seq: 0, call, callback, copy, token: token.clone() });
             }
         }
     }

@@ -19,9 +19,7 @@ pub(crate) fn callback_url(target_base: &str, call: &SimCall, callback: Callback
     };
     let mut url = format!("{}{path}", target_base.trim_end_matches('/'));
     if !call.callback_query.is_empty() {
-        let query = url::form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(&call.callback_query)
-            .finish();
+        let query = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(&call.callback_query).finish();
         url.push('?');
         url.push_str(&query);
     }
@@ -34,11 +32,7 @@ fn pair(name: &str, value: impl ToString) -> (String, String) {
 
 /// Parameters of a call progress callback. `sequence` is the event's position among the
 /// events this delivery sends (Twilio numbers the events it fires from 0).
-pub(crate) fn call_event_params(
-    call: &SimCall,
-    event: CallEvent,
-    sequence: usize,
-) -> Vec<(String, String)> {
+pub(crate) fn call_event_params(call: &SimCall, event: CallEvent, sequence: usize) -> Vec<(String, String)> {
     let leg = &call.call;
     let at = match event {
         CallEvent::Initiated => leg.date_created,
@@ -61,12 +55,7 @@ pub(crate) fn call_event_params(
         pair("To", &leg.to),
     ];
     // Twilio adds geography for numbers it knows; receivers must accept fields they ignore.
-    for (name, number) in [
-        ("From", &leg.from),
-        ("To", &leg.to),
-        ("Caller", &leg.from),
-        ("Called", &leg.to),
-    ] {
+    for (name, number) in [("From", &leg.from), ("To", &leg.to), ("Caller", &leg.from), ("Called", &leg.to)] {
         if number.starts_with("+1") {
             params.push(pair(&format!("{name}Country"), "US"));
         }

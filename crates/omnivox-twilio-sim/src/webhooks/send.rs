@@ -10,8 +10,7 @@ use reqwest::header::CONTENT_TYPE;
 
 use super::params::{call_event_params, callback_url, recording_params};
 use super::{
-    plan, sequence_number, AttemptOutcome, Callback, DeliveryAttempt, DeliveryOptions,
-    DeliveryReport, Planned,
+    plan, sequence_number, AttemptOutcome, Callback, DeliveryAttempt, DeliveryOptions, DeliveryReport, Planned,
 };
 use crate::faults::seeded;
 use crate::spec::SimCall;
@@ -49,9 +48,7 @@ pub(crate) async fn deliver(
         planned,
         next: AtomicUsize::new(0),
     });
-    let tasks: Vec<_> = (0..workers)
-        .map(|_| tokio::spawn(work(run.clone())))
-        .collect();
+    let tasks: Vec<_> = (0..workers).map(|_| tokio::spawn(work(run.clone()))).collect();
     let mut attempts = Vec::with_capacity(run.planned.len());
     for task in tasks {
         attempts.extend(task.await.context("webhook worker panicked")?);
@@ -72,14 +69,10 @@ async fn work(run: Arc<Run>) -> Vec<DeliveryAttempt> {
         };
         let url = callback_url(&run.target_base, call, item.callback);
         let params = match item.callback {
-            Callback::Call(event) => {
-                call_event_params(call, event, sequence_number(&run.options, event))
-            }
+            Callback::Call(event) => call_event_params(call, event, sequence_number(&run.options, event)),
             Callback::Recording => recording_params(call).unwrap_or_default(),
         };
-        let body = url::form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(&params)
-            .finish();
+        let body = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(&params).finish();
         let signed_url = match &run.options.public_base {
             Some(public) => callback_url(public, call, item.callback),
             None => url.clone(),
@@ -108,13 +101,7 @@ async fn work(run: Arc<Run>) -> Vec<DeliveryAttempt> {
     }
 }
 
-async fn post(
-    client: &reqwest::Client,
-    url: &str,
-    body: &str,
-    signature: &str,
-    token: &str,
-) -> AttemptOutcome {
+async fn post(client: &reqwest::Client, url: &str, body: &str, signature: &str, token: &str) -> AttemptOutcome {
     let sent = client
         .post(url)
         .header(CONTENT_TYPE, "application/x-www-form-urlencoded")

@@ -11,21 +11,13 @@ async fn missing_or_wrong_credentials_are_401_with_twilio_json() {
         recordings_path(&sim),
         recording_path(&sim, sid, ".json"),
         recording_path(&sim, sid, ".wav"),
-        format!(
-            "/2010-04-01/Accounts/{}/Calls/{}.json",
-            sim.account_sid(),
-            call.call_sid()
-        ),
+        format!("/2010-04-01/Accounts/{}/Calls/{}.json", sim.account_sid(), call.call_sid()),
     ];
     let url = |path: &str| format!("{}{path}", sim.base_url());
     for path in &paths {
         let missing = client().get(url(path)).send().await.unwrap();
-        let wrong_token = client()
-            .get(url(path))
-            .basic_auth(sim.account_sid(), Some("not-the-token"))
-            .send()
-            .await
-            .unwrap();
+        let wrong_token =
+            client().get(url(path)).basic_auth(sim.account_sid(), Some("not-the-token")).send().await.unwrap();
         let wrong_user = client()
             .get(url(path))
             .basic_auth("AC00000000000000000000000000000000", Some(sim.auth_token()))
@@ -50,11 +42,7 @@ async fn missing_or_wrong_credentials_are_401_with_twilio_json() {
 async fn another_account_in_the_path_is_404() {
     let sim = start().await;
     let other = "AC11111111111111111111111111111111";
-    let (status, body) = get_json(
-        &sim,
-        &format!("/2010-04-01/Accounts/{other}/Recordings.json"),
-    )
-    .await;
+    let (status, body) = get_json(&sim, &format!("/2010-04-01/Accounts/{other}/Recordings.json")).await;
     assert_eq!(status, 404);
     assert_twilio_error(&body, 404, 20404);
     sim.shutdown().await;

@@ -47,19 +47,10 @@ async fn call_resource_is_shaped_like_the_spec_example() {
         date_created: answered,
         ..CallSpec::default()
     });
-    let path = format!(
-        "/2010-04-01/Accounts/{}/Calls/{}.json",
-        sim.account_sid(),
-        call.call_sid()
-    );
+    let path = format!("/2010-04-01/Accounts/{}/Calls/{}.json", sim.account_sid(), call.call_sid());
     let (status, body) = get_json(&sim, &path).await;
     assert_eq!(status, 200);
-    let keys: BTreeSet<&str> = body
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
+    let keys: BTreeSet<&str> = body.as_object().unwrap().keys().map(String::as_str).collect();
     assert_eq!(keys, CALL_KEYS.into_iter().collect());
     assert_eq!(body["duration"], "125");
     assert_eq!(body["start_time"], "Fri, 18 Oct 2019 17:02:00 +0000");
@@ -80,29 +71,13 @@ async fn call_resource_is_shaped_like_the_spec_example() {
 #[tokio::test]
 async fn an_outbound_dial_leg_has_a_parent_that_owns_the_recording() {
     let sim = start().await;
-    let call = sim.add_call(CallSpec {
-        direction: Direction::OutboundDial,
-        ..CallSpec::default()
-    });
+    let call = sim.add_call(CallSpec { direction: Direction::OutboundDial, ..CallSpec::default() });
     let parent = call.parent.clone().unwrap();
-    assert_eq!(
-        call.call.parent_call_sid.as_deref(),
-        Some(parent.sid.as_str())
-    );
+    assert_eq!(call.call.parent_call_sid.as_deref(), Some(parent.sid.as_str()));
     assert_eq!(call.recording.as_ref().unwrap().call_sid, parent.sid);
-    let (status, body) = get_json(
-        &sim,
-        &format!(
-            "/2010-04-01/Accounts/{}/Calls/{}.json",
-            sim.account_sid(),
-            parent.sid
-        ),
-    )
-    .await;
-    assert_eq!(
-        (status, body["direction"].as_str()),
-        (200, Some("outbound-api"))
-    );
+    let (status, body) =
+        get_json(&sim, &format!("/2010-04-01/Accounts/{}/Calls/{}.json", sim.account_sid(), parent.sid)).await;
+    assert_eq!((status, body["direction"].as_str()), (200, Some("outbound-api")));
     assert_eq!(sim.calls().len(), 2);
     sim.shutdown().await;
 }
@@ -112,10 +87,7 @@ async fn unknown_call_is_404() {
     let sim = start().await;
     let (status, body) = get_json(
         &sim,
-        &format!(
-            "/2010-04-01/Accounts/{}/Calls/CA00000000000000000000000000000000.json",
-            sim.account_sid()
-        ),
+        &format!("/2010-04-01/Accounts/{}/Calls/CA00000000000000000000000000000000.json", sim.account_sid()),
     )
     .await;
     assert_eq!(status, 404);

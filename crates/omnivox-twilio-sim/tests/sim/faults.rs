@@ -14,11 +14,7 @@ fn paths(sim: &Simulator) -> Vec<String> {
         recordings_path(sim),
         recording_path(sim, sid, ".json"),
         recording_path(sim, sid, ".mp3"),
-        format!(
-            "/2010-04-01/Accounts/{}/Calls/{}.json",
-            sim.account_sid(),
-            call.call_sid()
-        ),
+        format!("/2010-04-01/Accounts/{}/Calls/{}.json", sim.account_sid(), call.call_sid()),
     ]
 }
 
@@ -26,11 +22,7 @@ fn paths(sim: &Simulator) -> Vec<String> {
 async fn rate_429_of_one_answers_every_request_429_with_retry_after() {
     let sim = start().await;
     let paths = paths(&sim);
-    sim.set_faults(Faults {
-        rate_429: 1.0,
-        retry_after_secs: Some(7),
-        ..Faults::default()
-    });
+    sim.set_faults(Faults { rate_429: 1.0, retry_after_secs: Some(7), ..Faults::default() });
     for _ in 0..10 {
         for path in &paths {
             let response = get(&sim, path).await;
@@ -47,10 +39,7 @@ async fn rate_429_of_one_answers_every_request_429_with_retry_after() {
             assert_eq!(get(&sim, path).await.status(), 200, "{path}");
         }
     }
-    assert_eq!(
-        sim.request_log().iter().filter(|r| r.status == 429).count(),
-        40
-    );
+    assert_eq!(sim.request_log().iter().filter(|r| r.status == 429).count(), 40);
     sim.shutdown().await;
 }
 
@@ -58,10 +47,7 @@ async fn rate_429_of_one_answers_every_request_429_with_retry_after() {
 async fn rate_5xx_of_one_answers_500_or_503_json() {
     let sim = start().await;
     let paths = paths(&sim);
-    sim.set_faults(Faults {
-        rate_5xx: 1.0,
-        ..Faults::default()
-    });
+    sim.set_faults(Faults { rate_5xx: 1.0, ..Faults::default() });
     let mut seen = std::collections::BTreeSet::new();
     for _ in 0..10 {
         for path in &paths {
@@ -83,11 +69,7 @@ async fn partial_rates_are_drawn_per_request_and_a_seed_replays_them() {
         let sim = sim.clone();
         let path = path.clone();
         async move {
-            sim.set_faults(Faults {
-                rate_429: 0.3,
-                rate_5xx: 0.1,
-                ..Faults::default()
-            });
+            sim.set_faults(Faults { rate_429: 0.3, rate_5xx: 0.1, ..Faults::default() });
             sim.seed_faults(seed);
             let mut out = Vec::new();
             for _ in 0..200 {
@@ -108,10 +90,7 @@ async fn partial_rates_are_drawn_per_request_and_a_seed_replays_them() {
 async fn latency_is_added_before_answering() {
     let sim = start().await;
     let path = recordings_path(&sim);
-    sim.set_faults(Faults {
-        latency: Duration::from_millis(150),
-        ..Faults::default()
-    });
+    sim.set_faults(Faults { latency: Duration::from_millis(150), ..Faults::default() });
     let started = Instant::now();
     assert_eq!(get(&sim, &path).await.status(), 200);
     assert!(started.elapsed() >= Duration::from_millis(150));
@@ -121,11 +100,7 @@ async fn latency_is_added_before_answering() {
     for response in futures::future::join_all(requests).await {
         assert_eq!(response.status(), 200);
     }
-    assert!(
-        started.elapsed() < Duration::from_millis(1500),
-        "{:?}",
-        started.elapsed()
-    );
+    assert!(started.elapsed() < Duration::from_millis(1500), "{:?}", started.elapsed());
     sim.shutdown().await;
 }
 
@@ -134,16 +109,9 @@ async fn faults_endpoint_steers_a_running_simulator_and_is_never_faulted() {
     let sim = start().await;
     let url = format!("{}/_sim/faults", sim.base_url());
     let post = |json: serde_json::Value| {
-        client()
-            .post(&url)
-            .basic_auth(sim.account_sid(), Some(sim.auth_token()))
-            .json(&json)
-            .send()
+        client().post(&url).basic_auth(sim.account_sid(), Some(sim.auth_token())).json(&json).send()
     };
-    let response =
-        post(serde_json::json!({"rate_429": 1.0, "retry_after_secs": 2, "latency_ms": 5}))
-            .await
-            .unwrap();
+    let response = post(serde_json::json!({"rate_429": 1.0, "retry_after_secs": 2, "latency_ms": 5})).await.unwrap();
     assert_eq!(response.status(), 200);
     assert_eq!(get(&sim, &recordings_path(&sim)).await.status(), 429);
     // Still reachable although every other request is refused.
@@ -158,25 +126,11 @@ async fn faults_endpoint_steers_a_running_simulator_and_is_never_faulted() {
         .unwrap();
     assert_eq!(
         current,
-        Faults {
-            rate_429: 1.0,
-            retry_after_secs: Some(2),
-            latency: Duration::from_millis(5),
-            ..Faults::default()
-        }
+        Faults { rate_429: 1.0, retry_after_secs: Some(2), latency: Duration::from_millis(5), ..Faults::default() }
     );
     assert_eq!(post(serde_json::json!({})).await.unwrap().status(), 200);
     assert_eq!(get(&sim, &recordings_path(&sim)).await.status(), 200);
     // It needs the account's credentials like everything else.
-    assert_eq!(
-        client()
-            .post(&url)
-            .json(&serde_json::json!({}))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        401
-    );
+    assert_eq!(client().post(&url).json(&serde_json::json!({})).send().await.unwrap().status(), 401);
     sim.shutdown().await;
 }

@@ -5,9 +5,7 @@ use omnivox_twilio_sim::{CallSpec, SimCall, SimConfig, Simulator};
 use serde_json::Value;
 
 pub async fn start() -> Simulator {
-    Simulator::start(SimConfig::default())
-        .await
-        .expect("simulator starts")
+    Simulator::start(SimConfig::default()).await.expect("simulator starts")
 }
 
 pub fn client() -> reqwest::Client {
@@ -20,9 +18,8 @@ pub async fn get(sim: &Simulator, path: &str) -> reqwest::Response {
 }
 
 pub async fn get_with(sim: &Simulator, path: &str, headers: &[(&str, &str)]) -> reqwest::Response {
-    let mut request = client()
-        .get(format!("{}{path}", sim.base_url()))
-        .basic_auth(sim.account_sid(), Some(sim.auth_token()));
+    let mut request =
+        client().get(format!("{}{path}", sim.base_url())).basic_auth(sim.account_sid(), Some(sim.auth_token()));
     for (name, value) in headers {
         request = request.header(*name, *value);
     }
@@ -46,31 +43,17 @@ pub fn recordings_path(sim: &Simulator) -> String {
 }
 
 pub fn recording_path(sim: &Simulator, sid: &str, extension: &str) -> String {
-    format!(
-        "/2010-04-01/Accounts/{}/Recordings/{sid}{extension}",
-        sim.account_sid()
-    )
+    format!("/2010-04-01/Accounts/{}/Recordings/{sid}{extension}", sim.account_sid())
 }
 
 pub fn recorded_call(sim: &Simulator, duration_secs: u32, date_created: DateTime<Utc>) -> SimCall {
-    sim.add_call(CallSpec {
-        duration_secs,
-        date_created,
-        ..CallSpec::default()
-    })
+    sim.add_call(CallSpec { duration_secs, date_created, ..CallSpec::default() })
 }
 
 /// Twilio's error body: `{code, message, more_info, status}` with `status` = HTTP status.
 pub fn assert_twilio_error(body: &Value, status: u16, code: u64) {
     assert_eq!(body["status"], status, "{body}");
     assert_eq!(body["code"], code, "{body}");
-    assert!(
-        body["message"].as_str().is_some_and(|m| !m.is_empty()),
-        "{body}"
-    );
-    assert_eq!(
-        body["more_info"],
-        format!("https://www.twilio.com/docs/errors/{code}"),
-        "{body}"
-    );
+    assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()), "{body}");
+    assert_eq!(body["more_info"], format!("https://www.twilio.com/docs/errors/{code}"), "{body}");
 }

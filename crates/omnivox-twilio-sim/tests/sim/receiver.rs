@@ -30,10 +30,7 @@ pub struct Received {
 
 impl Received {
     pub fn param(&self, name: &str) -> Option<&str> {
-        self.params
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
+        self.params.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
     }
 
     /// Which callback this is: the call event's status, or "recording".
@@ -47,10 +44,7 @@ impl Received {
 
     /// The SID that identifies the callback's subject.
     pub fn subject(&self) -> String {
-        self.param("RecordingSid")
-            .or(self.param("CallSid"))
-            .unwrap_or("?")
-            .to_owned()
+        self.param("RecordingSid").or(self.param("CallSid")).unwrap_or("?").to_owned()
     }
 }
 
@@ -72,9 +66,7 @@ impl Receiver {
             seen_tokens: Mutex::default(),
             received: Mutex::default(),
         });
-        let app = axum::Router::new()
-            .fallback(receive)
-            .with_state(receiver.clone());
+        let app = axum::Router::new().fallback(receive).with_state(receiver.clone());
         tokio::spawn(async move { axum::serve(listener, app).await });
         receiver
     }
@@ -84,31 +76,12 @@ impl Receiver {
     }
 }
 
-async fn receive(
-    State(receiver): State<Arc<Receiver>>,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> StatusCode {
-    let url = format!(
-        "{}{}",
-        receiver.base,
-        uri.path_and_query().map_or("", |pq| pq.as_str())
-    );
-    let header = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_owned()
-    };
+async fn receive(State(receiver): State<Arc<Receiver>>, uri: Uri, headers: HeaderMap, body: Bytes) -> StatusCode {
+    let url = format!("{}{}", receiver.base, uri.path_and_query().map_or("", |pq| pq.as_str()));
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
     let signature = header("x-twilio-signature");
     let signature_valid = receiver.validator.validate(&url, &body, &signature);
-    let first_try = receiver
-        .seen_tokens
-        .lock()
-        .unwrap()
-        .insert(header("i-twilio-idempotency-token"));
+    let first_try = receiver.seen_tokens.lock().unwrap().insert(header("i-twilio-idempotency-token"));
     receiver.received.lock().unwrap().push(Received {
         params: url::form_urlencoded::parse(&body).into_owned().collect(),
         url,

@@ -219,7 +219,8 @@ async fn the_softphone_twiml_dials_records_and_calls_back_with_agent_and_campaig
     let unsigned = app.client.post(app.url("/api/dialer/twiml/outbound")).form(&params).send().await.unwrap();
     assert_eq!(unsigned.status(), StatusCode::FORBIDDEN);
     let bad = form(&[("From", "client:alice"), ("To", "call me maybe")]);
-    let (status, _, message) = error_of(post_signed(&app, "/api/dialer/twiml/outbound", &bad, &token, &url).await).await;
+    let (status, _, message) =
+        error_of(post_signed(&app, "/api/dialer/twiml/outbound", &bad, &token, &url).await).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(message.contains("To"), "{message}");
     app.stop().await;

@@ -8,10 +8,8 @@ use crate::spec::{build_call, CallSpec};
 const AC: &str = "AC0123456789abcdef0123456789abcdef";
 
 fn recording_at(y: i32, m: u32, d: u32, h: u32) -> RecordingResource {
-    let spec = CallSpec {
-        date_created: Utc.with_ymd_and_hms(y, m, d, h, 0, 0).single().unwrap(),
-        ..CallSpec::default()
-    };
+    let spec =
+        CallSpec { date_created: Utc.with_ymd_and_hms(y, m, d, h, 0, 0).single().unwrap(), ..CallSpec::default() };
     build_call(spec, AC, "http://sim").recording.unwrap()
 }
 
@@ -74,13 +72,8 @@ fn malformed_dates_and_tokens_are_400s() {
 
 #[test]
 fn page_uris_keep_the_filters_in_twilio_encoding() {
-    let q = parse(
-        "PageSize=10&DateCreated%3E=2024-03-01&Unknown=1&CallSid=CA1&DateCreated%3C=2024-03-31",
-    );
-    let token = PageToken::After(RecordingKey {
-        created: 42,
-        sid: "RE9".into(),
-    });
+    let q = parse("PageSize=10&DateCreated%3E=2024-03-01&Unknown=1&CallSid=CA1&DateCreated%3C=2024-03-31");
+    let token = PageToken::After(RecordingKey { created: 42, sid: "RE9".into() });
     assert_eq!(
         q.page_uri(AC, 3, Some(&token)),
         format!(
