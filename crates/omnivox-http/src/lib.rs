@@ -4,6 +4,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod calls;
 pub mod error;
 pub mod events;
 pub mod extract;
@@ -25,6 +26,7 @@ pub fn router(state: AppState) -> Router {
         .merge(health::router())
         .merge(auth::router())
         .merge(admin::router())
+        .merge(calls::router())
         .merge(webhooks::router())
         .merge(events::router())
         .fallback(|| async { ApiError::NotFound });

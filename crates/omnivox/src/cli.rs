@@ -30,6 +30,8 @@ pub struct Cli {
 pub enum Command {
     /// Run the service (the default)
     Serve,
+    /// Run the service fed by a simulated Twilio account (no credentials needed)
+    Demo,
     /// Apply database migrations and exit
     Migrate,
     /// Manage users
@@ -55,6 +57,7 @@ pub enum UserCommand {
 pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(config).await,
+        Command::Demo => crate::demo::run(config).await,
         Command::Migrate => {
             let store = startup::open_store(&config).await?;
             println!("database is up to date ({})", store.backend().as_str());

@@ -5,6 +5,7 @@
 pub mod bootstrap;
 pub mod cli;
 pub mod config;
+pub mod demo;
 pub mod jobs;
 pub mod startup;
 pub mod telemetry;

@@ -8,4 +8,5 @@ mod admin_jobs;
 mod auth;
 mod cli;
 mod health;
+mod processes;
 mod webhooks;

@@ -146,8 +146,8 @@ async fn calls_appear_as_live_events_and_agents_hear_only_their_own(db: TestDb) 
         let url = app.url("/api/events");
         async move { client.get(url).bearer_auth(token).send().await.unwrap() }
     };
-    let admin_stream = open(admin).await;
-    let agent_stream = open(agent_token).await;
+    let admin_stream = open(admin.clone()).await;
+    let agent_stream = open(agent_token.clone()).await;
     assert_eq!(admin_stream.status(), StatusCode::OK);
     assert!(admin_stream.headers()["content-type"].to_str().unwrap().starts_with("text/event-stream"));
 
@@ -168,6 +168,20 @@ async fn calls_appear_as_live_events_and_agents_hear_only_their_own(db: TestDb) 
     for (kind, data) in &agent_events {
         assert_eq!(data["callRecordId"], own_id, "agent heard {kind} about another call");
     }
+
+    // The same rule for reading a call: another agent's call does not exist for an agent.
+    let other_id = app.db.store.call_record_by_sid(&CallSid::parse(other.parent_call_sid()).unwrap()).await;
+    let other_id = other_id.unwrap().unwrap().id;
+    let own: Value = app.get(&format!("/api/call-records/{own_id}"), Some(&agent_token)).await.json().await.unwrap();
+    assert_eq!(own["agentId"], agent.id.0);
+    let hidden = app.get(&format!("/api/call-records/{other_id}"), Some(&agent_token)).await;
+    assert_eq!(hidden.status(), StatusCode::NOT_FOUND);
+    let seen = app.get(&format!("/api/call-records/{other_id}"), Some(&admin)).await;
+    assert_eq!(seen.status(), StatusCode::OK);
+    let seen: Value = seen.json().await.unwrap();
+    assert_eq!(seen["recordings"].as_array().unwrap().len(), 1);
+    assert_eq!(seen["recordings"][0]["syncStatus"], "pending");
+    assert_eq!(app.get("/api/call-records/nope", Some(&admin)).await.status(), StatusCode::NOT_FOUND);
     app.stop().await;
 }
 
