@@ -55,7 +55,7 @@ async fn ingest(app: &AppState, event: IngestEvent, query: &Params) -> ApiResult
         received_at: app.clock.now(),
     };
     let outcome = app.ingestor.ingest(&request).await?;
-    tracing::debug!(call_record_id = outcome.call_record_id, created = outcome.call_created, "ingested");
+    tracing::trace!(call_record_id = outcome.call_record_id, created = outcome.call_created, "ingested");
     Ok(StatusCode::NO_CONTENT)
 }
 
