@@ -69,7 +69,7 @@ pub enum LogFormat {
     Json,
 }
 
-mod defaults {
+pub(crate) mod defaults {
     use super::*;
 
     pub fn listen() -> SocketAddr {

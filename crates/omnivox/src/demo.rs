@@ -11,18 +11,17 @@ use secrecy::SecretString;
 use tokio_util::sync::CancellationToken;
 
 use crate::bootstrap;
-use crate::config::Config;
+use crate::config::{defaults, Config};
 use crate::startup::{self, Application};
 
 const DEMO_DATABASE: &str = "sqlite://omnivox-data/demo.db";
 const DEMO_STORAGE: &str = "file://omnivox-data/demo-recordings";
 
 pub async fn run(mut config: Config) -> anyhow::Result<()> {
-    let defaults = Config::load_from(std::path::Path::new("/nonexistent"), &Default::default(), Vec::new())?;
-    if config.database_url == defaults.database_url {
+    if config.database_url == defaults::database_url() {
         config.database_url = DEMO_DATABASE.into();
     }
-    if config.storage_url == defaults.storage_url {
+    if config.storage_url == defaults::storage_url() {
         config.storage_url = DEMO_STORAGE.into();
     }
     let sim = Simulator::start(SimConfig::default()).await.context("starting the Twilio simulator")?;
