@@ -8,12 +8,16 @@
 //! reason; under `CI=true` it fails.
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test support: a panic is the report
 
+mod s3;
+
 use std::sync::Arc;
 
 use omnivox_core::store::Backend;
 use omnivox_core::Store;
 use omnivox_store::PoolSettings;
 use rand::Rng;
+
+pub use s3::S3Bucket;
 
 pub const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 

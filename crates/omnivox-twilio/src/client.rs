@@ -65,6 +65,9 @@ pub struct CallResource {
     pub date_updated: Option<String>,
 }
 
+/// Longest time a JSON request may take.
+const API_TIMEOUT: Duration = Duration::from_secs(30);
+
 #[derive(Clone)]
 pub struct TwilioClient {
     http: reqwest::Client,
@@ -84,9 +87,20 @@ impl std::fmt::Debug for TwilioClient {
 
 impl TwilioClient {
     pub fn new(api_base: &str, account_sid: String, auth_token: SecretString) -> Result<Self, TwilioError> {
+        let base = url::Url::parse(api_base)
+            .map_err(|e| TwilioError::Decode(format!("the Twilio API base {api_base:?} is not a URL: {e}")))?;
+        let policy_base = base.clone();
+        let redirects = reqwest::redirect::Policy::custom(move |attempt| {
+            if attempt.previous().len() >= 5 || !crate::media::redirect_allowed(&policy_base, attempt.url()) {
+                attempt.stop()
+            } else {
+                attempt.follow()
+            }
+        });
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(5))
-            .timeout(Duration::from_secs(30))
+            .read_timeout(Duration::from_secs(30))
+            .redirect(redirects)
             .user_agent(concat!("omnivox/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(TwilioError::Transport)?;
@@ -103,9 +117,18 @@ impl TwilioClient {
         format!("{}/2010-04-01/Accounts/{}/{rest}", self.api_base, self.account_sid)
     }
 
-    /// A GET with the account's Basic auth.
+    /// A GET with the account's Basic auth, for JSON resources.
     pub fn get(&self, url: &str) -> reqwest::RequestBuilder {
+        self.media_get(url).timeout(API_TIMEOUT)
+    }
+
+    /// A GET with the account's Basic auth and no overall time limit.
+    pub(crate) fn media_get(&self, url: &str) -> reqwest::RequestBuilder {
         self.http.get(url).basic_auth(&self.account_sid, Some(self.auth_token.expose_secret()))
+    }
+
+    pub(crate) fn delete(&self, url: &str) -> reqwest::RequestBuilder {
+        self.http.delete(url).basic_auth(&self.account_sid, Some(self.auth_token.expose_secret())).timeout(API_TIMEOUT)
     }
 
     pub async fn fetch_call(&self, call_sid: &str) -> Result<CallResource, TwilioError> {

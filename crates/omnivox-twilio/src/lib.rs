@@ -5,7 +5,9 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod client;
+pub mod media;
 pub mod signature;
 
 pub use client::{CallResource, TwilioClient, TwilioError};
+pub use media::MediaFormat;
 pub use signature::{public_url, RequestValidator};
