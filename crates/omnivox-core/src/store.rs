@@ -5,6 +5,7 @@
 mod audit;
 mod calls;
 mod jobs;
+mod media;
 mod users;
 
 use async_trait::async_trait;
@@ -14,6 +15,7 @@ use crate::ingest::IngestStore;
 pub use audit::{AuditEntry, AuditStore, NewAuditEntry};
 pub use calls::{CallRecordStore, CallRecordView, RecordingView};
 pub use jobs::{ClaimedJob, JobId, JobRow, JobState, JobStore, NewJob};
+pub use media::{MediaStore, MediaUpdate, RecordingMedia};
 pub use users::{NewUser, PasswordHash, SessionStore, User, UserId, UserStore};
 
 /// Which database a store talks to.
@@ -50,7 +52,7 @@ pub type StoreResult<T> = Result<T, StoreError>;
 /// Everything the service needs from its database.
 #[async_trait]
 pub trait Store:
-    UserStore + SessionStore + CallRecordStore + IngestStore + JobStore + AuditStore + Send + Sync + 'static
+    UserStore + SessionStore + CallRecordStore + IngestStore + JobStore + AuditStore + MediaStore + Send + Sync + 'static
 {
     fn backend(&self) -> Backend;
     /// Applies pending migrations; safe to run from several instances at once.

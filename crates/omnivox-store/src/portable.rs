@@ -9,12 +9,14 @@ mod audit;
 mod calls;
 mod ingest;
 mod jobs;
+pub(crate) mod media;
 mod users;
 
 pub(crate) use audit::impl_audit_store;
 pub(crate) use calls::impl_call_record_store;
 pub(crate) use ingest::impl_ingest_store;
 pub(crate) use jobs::impl_job_store;
+pub(crate) use media::impl_media_store;
 pub(crate) use users::{impl_session_store, impl_user_store};
 
 /// Inserts a job unless the same kind and dedupe key is already queued or

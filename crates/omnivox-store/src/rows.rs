@@ -235,13 +235,14 @@ pub(crate) struct RecordingViewRow {
     pub size_bytes: Option<i64>,
     pub found_by: String,
     pub started_at: Option<i64>,
+    pub stored_at: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
 }
 
 pub(crate) const RECORDING_VIEW_SELECT: &str = "SELECT id, recording_sid, call_record_id, status, sync_status,
         duration_seconds, channels, source, track, error_code, error, storage_key, media_type, sha256, size_bytes,
-        found_by, started_at, created_at, updated_at
+        found_by, started_at, stored_at, created_at, updated_at
     FROM recordings";
 
 impl TryFrom<RecordingViewRow> for RecordingView {
@@ -265,6 +266,7 @@ impl TryFrom<RecordingViewRow> for RecordingView {
             size_bytes: r.size_bytes,
             found_by: r.found_by,
             started_at: r.started_at.map(from_ms).transpose()?,
+            stored_at: r.stored_at.map(from_ms).transpose()?,
             created_at: from_ms(r.created_at)?,
             updated_at: from_ms(r.updated_at)?,
         })

@@ -58,6 +58,8 @@ pub struct RecordingView {
     /// webhook, import or sweep.
     pub found_by: String,
     pub started_at: Option<DateTime<Utc>>,
+    /// When the archived copy was written.
+    pub stored_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
