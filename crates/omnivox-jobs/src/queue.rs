@@ -40,6 +40,13 @@ pub trait Job: Serialize + DeserializeOwned + Send + Sync + 'static {
     }
 
     async fn run(self, ctx: &Self::Context) -> Result<(), JobError>;
+
+    /// Called once when the job goes to the dead letter (a permanent error
+    /// or its attempts spent), so the kind can show why where users look.
+    /// An error here is logged; the job stays dead either way.
+    async fn on_dead(self, _ctx: &Self::Context, _reason: &str) -> anyhow::Result<()> {
+        Ok(())
+    }
 }
 
 /// A job as a row to insert, for callers that enqueue inside their own

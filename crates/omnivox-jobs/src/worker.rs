@@ -19,16 +19,18 @@ mod futures_lite {
 }
 
 type Handler<C> = Box<dyn Fn(serde_json::Value, Arc<C>) -> BoxFuture<Result<(), JobError>> + Send + Sync>;
+type DeadHandler<C> = Box<dyn Fn(serde_json::Value, Arc<C>, String) -> BoxFuture<anyhow::Result<()>> + Send + Sync>;
 
 /// The job kinds a worker knows how to run, all sharing one context `C`.
 pub struct Registry<C> {
     handlers: HashMap<&'static str, Handler<C>>,
+    dead_handlers: HashMap<&'static str, DeadHandler<C>>,
     kinds: Vec<&'static str>,
 }
 
 impl<C: Send + Sync + 'static> Default for Registry<C> {
     fn default() -> Self {
-        Self { handlers: HashMap::new(), kinds: Vec::new() }
+        Self { handlers: HashMap::new(), dead_handlers: HashMap::new(), kinds: Vec::new() }
     }
 }
 
@@ -45,7 +47,14 @@ impl<C: Send + Sync + 'static> Registry<C> {
                 job.run(&ctx).await
             })
         });
+        let dead: DeadHandler<C> = Box::new(|payload, ctx, reason| {
+            Box::pin(async move {
+                let job: J = serde_json::from_value(payload).map_err(|e| anyhow!("invalid {} payload: {e}", J::KIND))?;
+                job.on_dead(&ctx, &reason).await
+            })
+        });
         self.handlers.insert(J::KIND, handler);
+        self.dead_handlers.insert(J::KIND, dead);
         self.kinds.push(J::KIND);
         self
     }
@@ -212,6 +221,11 @@ impl<C: Send + Sync + 'static> Worker<C> {
         error!(%reason, "job moved to the dead letter");
         let now = self.queue.clock().now();
         self.queue.store().bury_job(job.id, &self.id, &reason, now).await?;
+        if let Some(on_dead) = self.registry.dead_handlers.get(job.kind.as_str()) {
+            if let Err(e) = on_dead(job.payload.clone(), Arc::clone(&self.ctx), reason.clone()).await {
+                warn!(error = %format!("{e:#}"), "could not record why the job died");
+            }
+        }
         let outcome = Outcome::Dead(reason);
         count(&job.kind, &outcome);
         Ok(outcome)

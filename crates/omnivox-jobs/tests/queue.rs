@@ -21,6 +21,8 @@ use tokio_util::sync::CancellationToken;
 struct Ctx {
     runs: AtomicUsize,
     started: Notify,
+    /// Reasons passed to `on_dead`.
+    dead: std::sync::Mutex<Vec<String>>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -35,6 +37,10 @@ impl Job for AlwaysFails {
         ctx.runs.fetch_add(1, Ordering::SeqCst);
         Err(anyhow::anyhow!("upstream answered 503").into())
     }
+    async fn on_dead(self, ctx: &Ctx, reason: &str) -> anyhow::Result<()> {
+        ctx.dead.lock().unwrap().push(reason.to_owned());
+        Ok(())
+    }
 }
 
 #[derive(Serialize, Deserialize)]
@@ -46,6 +52,10 @@ impl Job for NotFound {
     type Context = Ctx;
     async fn run(self, _: &Ctx) -> Result<(), JobError> {
         Err(JobError::Permanent(anyhow::anyhow!("recording not found (404)")))
+    }
+    async fn on_dead(self, ctx: &Ctx, reason: &str) -> anyhow::Result<()> {
+        ctx.dead.lock().unwrap().push(reason.to_owned());
+        Ok(())
     }
 }
 
@@ -141,6 +151,8 @@ async fn failing_job_backs_off_more_each_time_then_goes_to_the_dead_letter(db: T
     let dead = h.store.list_jobs(JobState::Dead, 10).await.unwrap();
     assert_eq!(dead.iter().map(|j| j.id).collect::<Vec<_>>(), [id]);
     assert_eq!(dead[0].attempts, 4);
+    let told = h.ctx.dead.lock().unwrap().clone();
+    assert!(matches!(&told[..], [r] if r.contains("gave up after 4 attempts")), "on_dead once: {told:?}");
 }
 
 async fn a_permanent_error_goes_straight_to_the_dead_letter(db: TestDb) {
@@ -148,6 +160,8 @@ async fn a_permanent_error_goes_straight_to_the_dead_letter(db: TestDb) {
     h.queue.enqueue(&NotFound).await.unwrap();
     let outcomes = h.worker.run_until_empty().await.unwrap();
     assert!(matches!(&outcomes[..], [Outcome::Dead(r)] if r.contains("404")), "{outcomes:?}");
+    let told = h.ctx.dead.lock().unwrap().clone();
+    assert!(matches!(&told[..], [r] if r.contains("404")), "on_dead once: {told:?}");
 }
 
 async fn a_job_whose_worker_died_runs_again_after_its_lease(db: TestDb) {
