@@ -1,10 +1,11 @@
-//! Admin-only views of the machinery: the job queue and its dead letter.
+//! Admin-only views of the machinery: the job queue and its dead letter,
+//! and the audit log.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use omnivox_core::store::{JobId, JobRow, JobState};
+use omnivox_core::store::{AuditEntry, JobId, JobRow, JobState};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::Admin;
@@ -13,7 +14,36 @@ use crate::extract::Query;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/api/admin/jobs", get(list_jobs)).route("/api/admin/jobs/{id}/retry", post(retry_job))
+    Router::new()
+        .route("/api/admin/jobs", get(list_jobs))
+        .route("/api/admin/jobs/{id}/retry", post(retry_job))
+        .route("/api/admin/audit", get(list_audit))
+}
+
+#[derive(Deserialize)]
+struct AuditQuery {
+    /// The `nextCursor` of the previous page.
+    cursor: Option<i64>,
+    limit: Option<i64>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct AuditPage {
+    items: Vec<AuditEntry>,
+    next_cursor: Option<i64>,
+}
+
+/// The audit log, newest first, a page at a time.
+async fn list_audit(
+    State(app): State<AppState>,
+    Admin { .. }: Admin,
+    Query(q): Query<AuditQuery>,
+) -> ApiResult<Json<AuditPage>> {
+    let limit = q.limit.unwrap_or(100).clamp(1, 1000);
+    let items = app.store.list_audit(q.cursor, limit).await?;
+    let next_cursor = if items.len() as i64 == limit { items.last().map(|e| e.id) } else { None };
+    Ok(Json(AuditPage { items, next_cursor }))
 }
 
 #[derive(Deserialize)]

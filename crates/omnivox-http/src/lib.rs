@@ -10,6 +10,8 @@ pub mod events;
 pub mod extract;
 pub mod health;
 mod middleware;
+pub mod recordings;
+pub mod retention;
 pub mod state;
 pub mod webhooks;
 
@@ -27,6 +29,8 @@ pub fn router(state: AppState) -> Router {
         .merge(auth::router())
         .merge(admin::router())
         .merge(calls::router())
+        .merge(recordings::router())
+        .merge(retention::router())
         .merge(webhooks::router())
         .merge(events::router())
         .fallback(|| async { ApiError::NotFound });

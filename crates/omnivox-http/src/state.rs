@@ -9,6 +9,8 @@ use omnivox_core::events::EventBus;
 use omnivox_core::ingest::Ingestor;
 use omnivox_core::{Clock, Store};
 use omnivox_jobs::JobQueue;
+use omnivox_media::MediaStorage;
+use omnivox_twilio::{MediaFormat, TwilioClient};
 use tokio_util::sync::CancellationToken;
 
 use crate::auth::rate_limit::LoginLimiter;
@@ -28,6 +30,8 @@ pub struct HttpSettings {
     pub max_body_bytes: usize,
     /// Longest time to produce a response's headers.
     pub request_timeout: Duration,
+    /// The encoding asked of Twilio when relaying media not yet archived.
+    pub recording_format: MediaFormat,
 }
 
 impl Default for HttpSettings {
@@ -39,6 +43,7 @@ impl Default for HttpSettings {
             login_attempts_per_ip_per_minute: 60,
             max_body_bytes: 1024 * 1024,
             request_timeout: Duration::from_secs(30),
+            recording_format: MediaFormat::Wav,
         }
     }
 }
@@ -55,6 +60,10 @@ pub struct AppState {
     pub events: Arc<dyn EventBus>,
     /// `None` until Twilio credentials and the public URL are configured.
     pub twilio: Option<Arc<TwilioWebhooks>>,
+    /// `None` without Twilio credentials; streams media not yet archived.
+    pub twilio_client: Option<TwilioClient>,
+    /// Where archived recordings are.
+    pub storage: MediaStorage,
     /// Fires when the service begins to shut down (ends event streams).
     pub shutdown: CancellationToken,
 }

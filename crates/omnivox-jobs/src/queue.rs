@@ -24,6 +24,13 @@ impl From<anyhow::Error> for JobError {
     }
 }
 
+/// A database error is worth another attempt.
+impl From<omnivox_core::StoreError> for JobError {
+    fn from(e: omnivox_core::StoreError) -> Self {
+        JobError::Retry(e.into())
+    }
+}
+
 /// A kind of background work. The value itself is the payload.
 #[async_trait]
 pub trait Job: Serialize + DeserializeOwned + Send + Sync + 'static {

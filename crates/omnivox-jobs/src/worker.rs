@@ -49,7 +49,8 @@ impl<C: Send + Sync + 'static> Registry<C> {
         });
         let dead: DeadHandler<C> = Box::new(|payload, ctx, reason| {
             Box::pin(async move {
-                let job: J = serde_json::from_value(payload).map_err(|e| anyhow!("invalid {} payload: {e}", J::KIND))?;
+                let job: J =
+                    serde_json::from_value(payload).map_err(|e| anyhow!("invalid {} payload: {e}", J::KIND))?;
                 job.on_dead(&ctx, &reason).await
             })
         });

@@ -16,19 +16,19 @@ pub use storage::{LocalCopy, MediaStorage, StorageError, StorageResult, Written,
 /// by the day Omnivox learned of it. Made only from a validated SID, a
 /// date and a fixed extension, never from request input.
 pub fn recording_key(recording_sid: &str, created: DateTime<Utc>, extension: &str) -> Key {
-    Key::from(format!(
-        "{:04}/{:02}/{:02}/{recording_sid}.{extension}",
-        created.year(),
-        created.month(),
-        created.day()
-    ))
+    Key::from(format!("{:04}/{:02}/{:02}/{recording_sid}.{extension}", created.year(), created.month(), created.day()))
 }
 
 /// Checks that `size` bytes can be media of `stated_seconds` (Twilio's
 /// rounded duration) in `extension`'s encoding: 16-bit 8 kHz PCM for WAV,
 /// 8–320 kbit/s for MP3. Catches a truncated body or an error page stored
 /// as audio before anything trusts it.
-pub fn check_size(size: u64, stated_seconds: Option<i64>, channels: Option<i64>, extension: &str) -> Result<(), String> {
+pub fn check_size(
+    size: u64,
+    stated_seconds: Option<i64>,
+    channels: Option<i64>,
+    extension: &str,
+) -> Result<(), String> {
     if size == 0 {
         return Err("the media is empty".into());
     }
@@ -53,9 +53,9 @@ pub fn check_size(size: u64, stated_seconds: Option<i64>, channels: Option<i64>,
 /// Checks the decoded length against Twilio's rounded duration.
 pub fn check_duration(decoded_seconds: f64, stated_seconds: Option<i64>) -> Result<(), String> {
     match stated_seconds {
-        Some(stated) if (decoded_seconds - stated as f64).abs() > 1.5 => Err(format!(
-            "the media decodes to {decoded_seconds:.1} s but Twilio stated {stated} s"
-        )),
+        Some(stated) if (decoded_seconds - stated as f64).abs() > 1.5 => {
+            Err(format!("the media decodes to {decoded_seconds:.1} s but Twilio stated {stated} s"))
+        }
         _ => Ok(()),
     }
 }

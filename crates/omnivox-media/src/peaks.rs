@@ -187,7 +187,15 @@ mod tests {
         for i in 0..frames {
             let loud = i < frames / 2;
             for _ in 0..channels {
-                let v: i16 = if loud { if i % 2 == 0 { 16_384 } else { -16_384 } } else { 0 };
+                let v: i16 = if loud {
+                    if i % 2 == 0 {
+                        16_384
+                    } else {
+                        -16_384
+                    }
+                } else {
+                    0
+                };
                 out.extend_from_slice(&v.to_le_bytes());
             }
         }

@@ -293,7 +293,5 @@ async fn remove_stale_partials(folder: &FsPath, name: &str) {
 /// Makes a rename in `folder` durable.
 async fn sync_folder(folder: &FsPath) -> std::io::Result<()> {
     let folder = folder.to_owned();
-    tokio::task::spawn_blocking(move || std::fs::File::open(folder)?.sync_all())
-        .await
-        .map_err(std::io::Error::other)?
+    tokio::task::spawn_blocking(move || std::fs::File::open(folder)?.sync_all()).await.map_err(std::io::Error::other)?
 }

@@ -72,7 +72,10 @@ async fn sync_steps_move_forward_only(db: TestDb) {
     let failed = MediaUpdate::Failed { reason: "Twilio answered 404".into() };
     assert!(store.update_recording_media(other, &failed, now).await.unwrap());
     let media = store.recording_media(other).await.unwrap().unwrap();
-    assert_eq!((media.recording.sync_status.as_str(), media.recording.error.as_deref()), ("failed", Some("Twilio answered 404")));
+    assert_eq!(
+        (media.recording.sync_status.as_str(), media.recording.error.as_deref()),
+        ("failed", Some("Twilio answered 404"))
+    );
     assert!(store.update_recording_media(other, &MediaUpdate::Retry, now).await.unwrap());
     assert_eq!(store.recording_media(other).await.unwrap().unwrap().recording.sync_status, "pending");
 }

@@ -99,12 +99,7 @@ impl S3Bucket {
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
         .collect();
-        Some(Self {
-            url: format!("s3://{bucket}/recordings"),
-            endpoint: server.endpoint.clone(),
-            bucket,
-            settings,
-        })
+        Some(Self { url: format!("s3://{bucket}/recordings"), endpoint: server.endpoint.clone(), bucket, settings })
     }
 
     /// Keys of every object in the bucket (completed uploads only).

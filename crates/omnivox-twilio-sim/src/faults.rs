@@ -19,7 +19,7 @@ use crate::state::{lock, Shared};
 /// What goes wrong, and how often. `Default` is a healthy Twilio.
 ///
 /// As JSON (`POST /_sim/faults`): `{"latency_ms":100,"rate_429":0.1,"retry_after_secs":2,
-/// "rate_5xx":0.01}`, every field optional.
+/// "rate_5xx":0.01,"media_bytes_per_sec":65536}`, every field optional.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Faults {
@@ -32,6 +32,8 @@ pub struct Faults {
     pub retry_after_secs: Option<u64>,
     /// Share of requests (0.0–1.0) answered 503 or 500.
     pub rate_5xx: f64,
+    /// Media bodies are sent no faster than this (a slow link), when set.
+    pub media_bytes_per_sec: Option<u64>,
 }
 
 mod millis {

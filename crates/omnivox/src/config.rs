@@ -47,7 +47,8 @@ pub struct Config {
     /// Connections to PostgreSQL (or SQLite readers) per instance.
     #[serde(default = "defaults::database_max_connections")]
     pub database_max_connections: u32,
-    /// Background jobs run at once per instance.
+    /// Background jobs run at once per instance; 0 makes an instance that
+    /// only serves HTTP.
     #[serde(default = "defaults::job_concurrency")]
     pub job_concurrency: usize,
     /// Seconds between a call's first callback and asking the Calls API for its details.
@@ -59,6 +60,41 @@ pub struct Config {
     pub login_attempts_per_user_per_minute: u32,
     #[serde(default = "defaults::login_attempts_per_ip_per_minute")]
     pub login_attempts_per_ip_per_minute: u32,
+    /// How long a job's claim lasts without a heartbeat; a job whose
+    /// instance died runs again this long after.
+    #[serde(default = "defaults::job_lease_seconds")]
+    pub job_lease_seconds: u64,
+    /// The encoding recordings are downloaded and archived in.
+    #[serde(default)]
+    pub recording_format: RecordingFormat,
+    /// Delete each recording from Twilio once the archived copy is verified.
+    #[serde(default)]
+    pub twilio_delete_after_archive: bool,
+    /// The standard `AWS_*` variables (credentials, region, endpoint) for
+    /// S3-compatible storage, as found in the environment.
+    #[serde(skip)]
+    pub aws_settings: AwsSettings,
+}
+
+/// `AWS_*` name–value pairs. They include the secret key, so `Debug`
+/// shows the names only.
+#[derive(Clone, Default)]
+pub struct AwsSettings(pub Vec<(String, String)>);
+
+impl std::fmt::Debug for AwsSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.0.iter().map(|(name, _)| name)).finish()
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RecordingFormat {
+    /// Twilio's WAV: 16-bit PCM, lossless, about 1 MB per minute per channel.
+    #[default]
+    Wav,
+    /// Twilio's MP3 at 32 kbit/s: a quarter of the size.
+    Mp3,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, clap::ValueEnum)]
@@ -100,6 +136,9 @@ pub(crate) mod defaults {
         10
     }
     pub fn login_attempts_per_ip_per_minute() -> u32 {
+        60
+    }
+    pub fn job_lease_seconds() -> u64 {
         60
     }
 }
@@ -163,11 +202,16 @@ const KNOWN_ENV: &[&str] = &[
     "OMNIVOX_ENRICH_DELAY_SECONDS",
     "OMNIVOX_LOGIN_ATTEMPTS_PER_USER_PER_MINUTE",
     "OMNIVOX_LOGIN_ATTEMPTS_PER_IP_PER_MINUTE",
+    "OMNIVOX_JOB_LEASE_SECONDS",
+    "OMNIVOX_RECORDING_FORMAT",
+    "OMNIVOX_TWILIO_DELETE_AFTER_ARCHIVE",
     "OMNIVOX_CONFIG",
 ];
 
-/// Settings whose environment values are numbers.
-const NUMERIC: &[&str] = &[
+/// Settings whose environment values are numbers or booleans.
+const TYPED: &[&str] = &[
+    "job_lease_seconds",
+    "twilio_delete_after_archive",
     "database_max_connections",
     "job_concurrency",
     "session_ttl_hours",
@@ -225,7 +269,7 @@ impl Config {
             }
             // Numbers for numeric settings; everything else stays text, so a
             // caller id like "+14155550000" or a token of digits is not a number.
-            let parsed = if NUMERIC.contains(&key.as_str()) {
+            let parsed = if TYPED.contains(&key.as_str()) {
                 value.parse().unwrap_or_else(|_| figment::value::Value::from(value.clone()))
             } else {
                 figment::value::Value::from(value.clone())
@@ -244,7 +288,9 @@ impl Config {
                 figment = figment.merge(Serialized::default(setting, secret.trim_end_matches(['\r', '\n'])));
             }
         }
-        figment.extract().map_err(|e| ConfigError::Invalid(Box::new(e)))
+        let mut config: Config = figment.extract().map_err(|e| ConfigError::Invalid(Box::new(e)))?;
+        config.aws_settings = AwsSettings(env.into_iter().filter(|(name, _)| name.starts_with("AWS_")).collect());
+        Ok(config)
     }
 
     /// Prefixed variables in `env` that nothing reads: likely typos.

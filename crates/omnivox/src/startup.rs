@@ -14,20 +14,22 @@ use omnivox_http::auth::rate_limit::LoginLimiter;
 use omnivox_http::webhooks::TwilioWebhooks;
 use omnivox_http::{AppState, HttpSettings};
 use omnivox_jobs::{JobQueue, Worker, WorkerSettings};
+use omnivox_media::MediaStorage;
 use omnivox_store::PoolSettings;
-use omnivox_twilio::{RequestValidator, TwilioClient};
+use omnivox_twilio::{MediaFormat, RequestValidator, TwilioClient};
 use secrecy::ExposeSecret;
 use tokio_util::sync::CancellationToken;
 
 use crate::bootstrap::{self, FirstAdmin};
-use crate::config::Config;
-use crate::jobs::{self, JobContext};
+use crate::config::{Config, RecordingFormat};
+use crate::jobs::{self, JobContext, MediaSettings};
 use crate::telemetry;
 
 pub struct Application {
     listener: tokio::net::TcpListener,
     router: axum::Router,
     worker: Arc<Worker<JobContext>>,
+    run_jobs: bool,
     store: Arc<dyn Store>,
     login_limiter: Arc<LoginLimiter>,
     first_admin: FirstAdmin,
@@ -59,6 +61,8 @@ impl Application {
             .context("starting the live event bus")?;
         let twilio = twilio_client(config)?;
         let webhooks = twilio_webhooks(config);
+        let storage = MediaStorage::open(&config.storage_url, config.aws_settings.0.clone())
+            .with_context(|| format!("opening recording storage ({})", config.storage_url))?;
 
         let jobs = JobQueue::new(store.clone(), clock.clone());
         let wake = jobs.clone();
@@ -71,15 +75,26 @@ impl Application {
             Arc::clone(&events),
             Arc::new(move || wake.notify()),
         );
+        let recording_format = match config.recording_format {
+            RecordingFormat::Wav => MediaFormat::Wav,
+            RecordingFormat::Mp3 => MediaFormat::Mp3,
+        };
         let ctx = Arc::new(JobContext {
             store: store.clone(),
             clock: clock.clone(),
             jobs: jobs.clone(),
             ingestor: ingestor.clone(),
-            twilio,
+            events: Arc::clone(&events),
+            storage: storage.clone(),
+            media: MediaSettings { format: recording_format, delete_from_twilio: config.twilio_delete_after_archive },
+            twilio: twilio.clone(),
         });
         jobs::schedule_periodic(&ctx).await?;
-        let worker_settings = WorkerSettings { concurrency: config.job_concurrency, ..WorkerSettings::default() };
+        let worker_settings = WorkerSettings {
+            concurrency: config.job_concurrency,
+            lease: Duration::from_secs(config.job_lease_seconds.max(1)),
+            ..WorkerSettings::default()
+        };
         let worker = Arc::new(Worker::new(jobs.clone(), jobs::registry(), ctx, worker_settings));
 
         let settings = HttpSettings {
@@ -87,6 +102,7 @@ impl Application {
             secure_cookies: config.public_url.as_ref().is_some_and(|u| u.scheme() == "https"),
             login_attempts_per_user_per_minute: config.login_attempts_per_user_per_minute,
             login_attempts_per_ip_per_minute: config.login_attempts_per_ip_per_minute,
+            recording_format,
             ..HttpSettings::default()
         };
         let login_limiter = Arc::new(LoginLimiter::new(
@@ -103,13 +119,16 @@ impl Application {
             ingestor,
             events,
             twilio: webhooks,
+            twilio_client: twilio,
+            storage,
             shutdown: stopping.clone(),
         };
         let router = omnivox_http::router(state);
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("cannot listen on {}", config.listen))?;
-        Ok(Self { listener, router, worker, store, login_limiter, first_admin, stopping, event_bus_task })
+        let run_jobs = config.job_concurrency > 0;
+        Ok(Self { listener, router, worker, run_jobs, store, login_limiter, first_admin, stopping, event_bus_task })
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
@@ -131,7 +150,8 @@ impl Application {
         let addr = self.local_addr()?;
         tracing::info!(%addr, backend = self.store.backend().as_str(), "omnivox is listening");
         let stopping = self.stopping.clone();
-        let worker = Arc::clone(&self.worker).spawn(stopping.clone());
+        // With a job concurrency of 0 this instance only serves HTTP; others run the jobs.
+        let worker = (self.run_jobs).then(|| Arc::clone(&self.worker).spawn(stopping.clone()));
         let housekeeping = tokio::spawn(forget_idle_login_limits(self.login_limiter, stopping.clone()));
         let signal = {
             let stopping = stopping.clone();
@@ -149,7 +169,10 @@ impl Application {
             .await;
         // However serving ended, stop and join everything else.
         stopping.cancel();
-        let joined = worker.await;
+        let joined = match worker {
+            Some(worker) => worker.await,
+            None => Ok(()),
+        };
         let _ = housekeeping.await;
         if let Some(task) = self.event_bus_task {
             let _ = task.await;

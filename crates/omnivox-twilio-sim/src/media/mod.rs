@@ -62,13 +62,17 @@ impl Media {
         }
     }
 
-    /// Bytes `first..=last`, produced chunk by chunk as the client reads.
-    fn stream(self, first: u64, last: u64) -> Body {
+    /// Bytes `first..=last`, produced chunk by chunk as the client reads,
+    /// at most `pace` bytes per second when set.
+    fn stream(self, first: u64, last: u64, pace: Option<u64>) -> Body {
         let chunks = futures::stream::unfold(first, move |pos| async move {
             if pos > last {
                 return None;
             }
             let len = CHUNK.min(last - pos + 1);
+            if let Some(rate) = pace.filter(|r| *r > 0) {
+                tokio::time::sleep(std::time::Duration::from_secs_f64(len as f64 / rate as f64)).await;
+            }
             let mut chunk = vec![0u8; len as usize];
             self.read_at(pos, &mut chunk);
             Some((Ok::<_, Infallible>(Bytes::from(chunk)), pos + len))
@@ -77,8 +81,14 @@ impl Media {
     }
 }
 
-/// The media response for a `Range` header (or none).
-pub(crate) fn respond(format: MediaFormat, recording: &RecordingResource, range: Option<&HeaderValue>) -> Response {
+/// The media response for a `Range` header (or none), sent at `pace` bytes
+/// per second when set.
+pub(crate) fn respond(
+    format: MediaFormat,
+    recording: &RecordingResource,
+    range: Option<&HeaderValue>,
+    pace: Option<u64>,
+) -> Response {
     let media = Media::of(format, recording);
     let len = media.len();
     let range = range.and_then(|v| v.to_str().ok());
@@ -95,7 +105,7 @@ pub(crate) fn respond(format: MediaFormat, recording: &RecordingResource, range:
         }
     };
     let (body, body_len) = match last {
-        Some(last) => (media.stream(first, last), last - first + 1),
+        Some(last) => (media.stream(first, last, pace), last - first + 1),
         None => (Body::empty(), 0),
     };
     let mut response = Response::new(body);

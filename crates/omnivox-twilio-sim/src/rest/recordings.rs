@@ -95,7 +95,8 @@ pub(crate) async fn fetch(
             if recording.is_deleted() || recording.media_missing {
                 return Err(not_found());
             }
-            Ok(media::respond(format, &recording, headers.get(header::RANGE)))
+            let pace = lock(&shared.faults).faults.media_bytes_per_sec;
+            Ok(media::respond(format, &recording, headers.get(header::RANGE), pace))
         }
     }
 }

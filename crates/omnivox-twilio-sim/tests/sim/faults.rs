@@ -105,6 +105,20 @@ async fn latency_is_added_before_answering() {
 }
 
 #[tokio::test]
+async fn media_can_be_paced_like_a_slow_link() {
+    let sim = start().await;
+    let call = recorded_call(&sim, 2, chrono::Utc::now());
+    let path = recording_path(&sim, call.recording_sid().unwrap(), ".wav");
+    let whole = get(&sim, &path).await.bytes().await.unwrap();
+    sim.set_faults(Faults { media_bytes_per_sec: Some(whole.len() as u64), ..Faults::default() });
+    let started = Instant::now();
+    let paced = get(&sim, &path).await.bytes().await.unwrap();
+    assert_eq!(paced, whole, "same bytes, only slower");
+    assert!(started.elapsed() >= Duration::from_millis(900), "{:?}", started.elapsed());
+    sim.shutdown().await;
+}
+
+#[tokio::test]
 async fn faults_endpoint_steers_a_running_simulator_and_is_never_faulted() {
     let sim = start().await;
     let url = format!("{}/_sim/faults", sim.base_url());

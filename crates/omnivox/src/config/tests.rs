@@ -55,15 +55,42 @@ fn secrets_can_come_from_files_and_are_never_printed() {
     let dir = tempfile::tempdir().unwrap();
     let secret = dir.path().join("token");
     std::fs::write(&secret, "s3cr3t-token-value\n").unwrap();
-    let e = env(&[("TWILIO_AUTH_TOKEN_FILE", secret.to_str().unwrap()), ("OMNIVOX_ADMIN_PASSWORD", "hunter2hunter2")]);
+    let e = env(&[
+        ("TWILIO_AUTH_TOKEN_FILE", secret.to_str().unwrap()),
+        ("OMNIVOX_ADMIN_PASSWORD", "hunter2hunter2"),
+        ("AWS_SECRET_ACCESS_KEY", "aws-secret-key-value"),
+    ]);
     let c = Config::load_from(&no_file(), &Flags::default(), e).unwrap();
     assert_eq!(c.twilio_auth_token.as_ref().unwrap().expose_secret(), "s3cr3t-token-value");
+    assert_eq!(c.aws_settings.0, [("AWS_SECRET_ACCESS_KEY".to_owned(), "aws-secret-key-value".to_owned())]);
     let debug = format!("{c:?}");
-    assert!(!debug.contains("s3cr3t") && !debug.contains("hunter2"), "{debug}");
+    assert!(!debug.contains("s3cr3t") && !debug.contains("hunter2") && !debug.contains("aws-secret"), "{debug}");
 
     let missing = env(&[("TWILIO_AUTH_TOKEN_FILE", "/nonexistent/token")]);
     let err = Config::load_from(&no_file(), &Flags::default(), missing).unwrap_err().to_string();
     assert!(err.contains("TWILIO_AUTH_TOKEN_FILE") && err.contains("/nonexistent/token"), "{err}");
+}
+
+#[test]
+fn media_settings_parse_from_the_environment() {
+    let c = Config::load_from(&no_file(), &Flags::default(), env(&[])).unwrap();
+    assert_eq!(
+        (c.recording_format, c.twilio_delete_after_archive, c.job_lease_seconds),
+        (RecordingFormat::Wav, false, 60)
+    );
+    let e = env(&[
+        ("OMNIVOX_RECORDING_FORMAT", "mp3"),
+        ("OMNIVOX_TWILIO_DELETE_AFTER_ARCHIVE", "true"),
+        ("OMNIVOX_JOB_LEASE_SECONDS", "5"),
+    ]);
+    let c = Config::load_from(&no_file(), &Flags::default(), e).unwrap();
+    assert_eq!(
+        (c.recording_format, c.twilio_delete_after_archive, c.job_lease_seconds),
+        (RecordingFormat::Mp3, true, 5)
+    );
+    let err =
+        Config::load_from(&no_file(), &Flags::default(), env(&[("OMNIVOX_RECORDING_FORMAT", "ogg")])).unwrap_err();
+    assert!(err.to_string().contains("recording_format"), "{err}");
 }
 
 #[test]

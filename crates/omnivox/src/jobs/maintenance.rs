@@ -2,11 +2,10 @@
 
 use anyhow::Context as _;
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
-use omnivox_jobs::{Job, JobError, JobQueue};
+use omnivox_jobs::{Job, JobError};
 use serde::{Deserialize, Serialize};
 
-use super::JobContext;
+use super::{next_slot, JobContext};
 
 const HOUR_MS: i64 = 60 * 60 * 1000;
 
@@ -19,10 +18,9 @@ pub struct PurgeExpiredSessions {
 }
 
 impl PurgeExpiredSessions {
-    pub async fn schedule_next(jobs: &JobQueue, now: DateTime<Utc>) -> anyhow::Result<()> {
-        let slot = (now.timestamp_millis() / HOUR_MS + 1) * HOUR_MS;
-        let run_at = DateTime::from_timestamp_millis(slot).context("slot out of range")?;
-        jobs.enqueue_at(&PurgeExpiredSessions { slot }, run_at).await?;
+    pub async fn schedule_next(ctx: &JobContext) -> anyhow::Result<()> {
+        let (slot, run_at) = next_slot(ctx.clock.now(), HOUR_MS)?;
+        ctx.jobs.enqueue_at(&PurgeExpiredSessions { slot }, run_at).await?;
         Ok(())
     }
 }
@@ -38,10 +36,9 @@ impl Job for PurgeExpiredSessions {
     }
 
     async fn run(self, ctx: &JobContext) -> Result<(), JobError> {
-        let now = ctx.clock.now();
-        let purged = ctx.store.delete_expired_sessions(now).await.context("deleting expired sessions")?;
+        Self::schedule_next(ctx).await?;
+        let purged = ctx.store.delete_expired_sessions(ctx.clock.now()).await.context("deleting expired sessions")?;
         tracing::info!(purged, "expired sessions deleted");
-        Self::schedule_next(&ctx.jobs, now).await?;
         Ok(())
     }
 }

@@ -3,18 +3,33 @@
 mod archive_media;
 mod enrich_call;
 mod maintenance;
+mod retention;
 
 use std::sync::Arc;
 
+use anyhow::Context as _;
+use chrono::{DateTime, Utc};
+use omnivox_core::events::EventBus;
 use omnivox_core::ingest::{FollowUps, IngestEvent, IngestOutcome, IngestRequest, Ingestor};
 use omnivox_core::store::NewJob;
 use omnivox_core::{Clock, Store};
 use omnivox_jobs::{new_job, JobQueue, Registry};
-use omnivox_twilio::TwilioClient;
+use omnivox_media::MediaStorage;
+use omnivox_twilio::{MediaFormat, TwilioClient};
 
-pub use archive_media::{ArchiveMedia, ARCHIVE_MEDIA};
+pub use archive_media::{ArchiveMedia, DeleteTwilioRecording, ARCHIVE_MEDIA};
 pub use enrich_call::EnrichCall;
 pub use maintenance::PurgeExpiredSessions;
+pub use retention::ApplyRetention;
+
+/// How recordings are archived.
+#[derive(Debug, Clone, Copy)]
+pub struct MediaSettings {
+    /// The encoding downloaded from Twilio and stored.
+    pub format: MediaFormat,
+    /// Delete each recording from Twilio once our copy is verified.
+    pub delete_from_twilio: bool,
+}
 
 /// What every job kind may use.
 pub struct JobContext {
@@ -22,20 +37,36 @@ pub struct JobContext {
     pub clock: Arc<dyn Clock>,
     pub jobs: JobQueue,
     pub ingestor: Ingestor,
+    pub events: Arc<dyn EventBus>,
+    pub storage: MediaStorage,
+    pub media: MediaSettings,
     /// `None` without Twilio credentials.
     pub twilio: Option<TwilioClient>,
 }
 
 /// Every job kind this service runs.
 pub fn registry() -> Registry<JobContext> {
-    Registry::new().register::<PurgeExpiredSessions>().register::<EnrichCall>()
+    Registry::new()
+        .register::<PurgeExpiredSessions>()
+        .register::<EnrichCall>()
+        .register::<ArchiveMedia>()
+        .register::<DeleteTwilioRecording>()
+        .register::<ApplyRetention>()
 }
 
 /// Enqueues the first run of each periodic job (deduplicated across
 /// instances by its time slot).
 pub async fn schedule_periodic(ctx: &JobContext) -> anyhow::Result<()> {
-    PurgeExpiredSessions::schedule_next(&ctx.jobs, ctx.clock.now()).await?;
+    PurgeExpiredSessions::schedule_next(ctx).await?;
+    ApplyRetention::schedule_next(ctx).await?;
     Ok(())
+}
+
+/// The start of the next `period_ms` slot after `now`: the dedupe key of
+/// a periodic job's next run, and when it runs.
+fn next_slot(now: DateTime<Utc>, period_ms: i64) -> anyhow::Result<(i64, DateTime<Utc>)> {
+    let slot = (now.timestamp_millis() / period_ms + 1) * period_ms;
+    Ok((slot, DateTime::from_timestamp_millis(slot).context("slot out of range")?))
 }
 
 /// The follow-up work an ingest commits with its facts: fetch the call's

@@ -70,6 +70,8 @@ pub fn random_password() -> String {
 pub struct TestApp {
     pub addr: SocketAddr,
     pub db: TestDb,
+    /// The recordings folder, unless the test chose other storage.
+    pub media_dir: Option<tempfile::TempDir>,
     pub client: reqwest::Client,
     pub admin_password: String,
     shutdown: CancellationToken,
@@ -124,6 +126,14 @@ pub async fn spawn_app_with(db: TestDb, env: &[(&str, &str)]) -> TestApp {
     capture_logs();
     let admin_password = random_password();
     let mut all_env = vec![("OMNIVOX_ADMIN_PASSWORD", admin_password.as_str())];
+    let media_dir = match env.iter().any(|(k, _)| *k == "OMNIVOX_STORAGE_URL") {
+        true => None,
+        false => Some(tempfile::tempdir().unwrap()),
+    };
+    let storage_url = media_dir.as_ref().map(|d| format!("file://{}", d.path().display()));
+    if let Some(url) = &storage_url {
+        all_env.push(("OMNIVOX_STORAGE_URL", url.as_str()));
+    }
     all_env.extend_from_slice(env);
     let config = config_for(&db.url, &all_env);
     let app = Application::build(&config).await.expect("application builds");
@@ -131,7 +141,7 @@ pub async fn spawn_app_with(db: TestDb, env: &[(&str, &str)]) -> TestApp {
     let shutdown = CancellationToken::new();
     let handle = tokio::spawn(app.run_until_stopped(shutdown.clone()));
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    TestApp { addr, db, client, admin_password, shutdown, handle: Some(handle) }
+    TestApp { addr, db, media_dir, client, admin_password, shutdown, handle: Some(handle) }
 }
 
 impl TestApp {

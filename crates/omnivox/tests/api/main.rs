@@ -3,10 +3,13 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod helpers;
+mod media_helpers;
 
 mod admin_jobs;
+mod archive;
 mod auth;
 mod cli;
 mod health;
 mod processes;
+mod recordings;
 mod webhooks;

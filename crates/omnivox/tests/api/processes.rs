@@ -9,18 +9,27 @@ use std::time::Duration;
 
 use omnivox_core::{CallSid, RecordingSid};
 use omnivox_testkit::{both_backends, TestDb};
-use omnivox_twilio_sim::{AttemptOutcome, CallSpec, Callback, DeliveryOptions, SimConfig, Simulator};
+use omnivox_twilio_sim::{AttemptOutcome, CallSpec, Callback, DeliveryOptions, Faults, SimConfig, Simulator};
 use rand::Rng;
 
 use crate::helpers::{random_password, secret, PUBLIC_URL};
+use crate::media_helpers::{files_under, media_requests, sha256_hex, source_media, storage_env, Storage};
 
-struct Serve {
+pub(crate) struct Serve {
     child: Child,
-    base: String,
+    pub base: String,
 }
 
 impl Serve {
+    /// An instance that only ingests (no job workers), with media kept in a
+    /// folder of its own.
     fn start(db_url: &str, sim: &Simulator) -> Serve {
+        let media = std::env::temp_dir().join(format!("omnivox-media-{:08x}", rand::rng().random::<u32>()));
+        let storage = format!("file://{}", media.display());
+        Self::start_with(db_url, sim, &[("OMNIVOX_JOB_CONCURRENCY", "0"), ("OMNIVOX_STORAGE_URL", &storage)])
+    }
+
+    pub(crate) fn start_with(db_url: &str, sim: &Simulator, env: &[(&str, &str)]) -> Serve {
         let mut child = Command::new(env!("CARGO_BIN_EXE_omnivox"))
             .arg("serve")
             .current_dir(std::env::temp_dir())
@@ -33,6 +42,7 @@ impl Serve {
             .env("OMNIVOX_ADMIN_PASSWORD", random_password())
             .env("OMNIVOX_ENRICH_DELAY_SECONDS", "3600")
             .env("RUST_LOG", "warn")
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
@@ -50,12 +60,12 @@ impl Serve {
         Serve { child, base: format!("http://{addr}") }
     }
 
-    fn kill9(mut self) {
+    pub(crate) fn kill9(mut self) {
         let _ = Command::new("kill").args(["-KILL", &self.child.id().to_string()]).status();
         let _ = self.child.wait();
     }
 
-    fn stop(mut self) {
+    pub(crate) fn stop(mut self) {
         let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
         let status = self.child.wait().unwrap();
         assert!(status.success(), "{status:?}");
@@ -139,3 +149,70 @@ async fn every_acknowledged_callback_survives_sigkill(db: TestDb) {
 }
 
 both_backends!(every_acknowledged_callback_survives_sigkill);
+
+/// An archive killed while the media streams in leaves no object at its
+/// key; after a restart the job runs again (its lease expired) and ends
+/// verified with the right checksum.
+async fn an_archive_killed_midway_leaves_nothing_and_completes_after_restart(db: TestDb, storage: Storage) {
+    let Some((storage_env, bucket)) = storage_env(storage).await else { return };
+    let media_dir = tempfile::tempdir().unwrap();
+    let local_url = format!("file://{}", media_dir.path().display());
+    let mut env: Vec<(&str, &str)> = storage_env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    if storage == Storage::Local {
+        env.push(("OMNIVOX_STORAGE_URL", &local_url));
+    }
+    env.push(("OMNIVOX_JOB_LEASE_SECONDS", "2"));
+    let sim = Simulator::start(SimConfig::default()).await.unwrap();
+    let call = sim.add_call(CallSpec { duration_secs: 60, ..CallSpec::default() });
+    let sid = call.recording_sid().unwrap().to_owned();
+    let source = source_media(&sim, &call, "wav").await;
+    // About ten seconds of download: the kill lands in the middle.
+    sim.set_faults(Faults { media_bytes_per_sec: Some(source.len() as u64 / 10), ..Faults::default() });
+
+    let serve = Serve::start_with(&db.url, &sim, &env);
+    let report = sim.deliver(&serve.base, &call, &options()).await.unwrap();
+    assert!(report.all_acknowledged());
+    let started = std::time::Instant::now();
+    while media_requests(&sim, &sid) == 0 {
+        assert!(started.elapsed() < Duration::from_secs(30), "the archive never started");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    if storage == Storage::Local {
+        let files = files_under(media_dir.path());
+        assert!(
+            files.iter().all(|f| f.contains('#')) && !files.is_empty(),
+            "mid-write: only a temporary file: {files:?}"
+        );
+    }
+    serve.kill9();
+    let visible: Vec<String> = match &bucket {
+        Some(bucket) => bucket.keys().await,
+        None => files_under(media_dir.path()).into_iter().filter(|f| !f.contains('#')).collect(),
+    };
+    assert!(visible.is_empty(), "a partial object is visible: {visible:?}");
+    let recording = RecordingSid::parse(&sid).unwrap();
+    let media = db.store.recording_media_by_sid(&recording).await.unwrap().unwrap();
+    assert_eq!(media.recording.sync_status, "pending");
+
+    sim.set_faults(Faults::default());
+    let serve = Serve::start_with(&db.url, &sim, &env);
+    let started = std::time::Instant::now();
+    let media = loop {
+        let media = db.store.recording_media_by_sid(&recording).await.unwrap().unwrap();
+        if media.recording.sync_status == "verified" {
+            break media;
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "never verified: {:?}", media.recording);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(media.recording.sha256.as_deref(), Some(sha256_hex(&source).as_str()));
+    let key = media.recording.storage_key.unwrap();
+    match &bucket {
+        Some(bucket) => assert_eq!(bucket.keys().await, [format!("recordings/{key}")]),
+        None => assert_eq!(files_under(media_dir.path()), [key], "the stale temporary file is gone"),
+    }
+    serve.stop();
+}
+
+crate::media_matrix!(an_archive_killed_midway_leaves_nothing_and_completes_after_restart);
