@@ -53,7 +53,7 @@ async fn a_recording_url_naming_another_host_is_never_fetched(db: TestDb) {
         .collect();
         let path = "/api/dialer/webhook/recording-status";
         let signature =
-            RequestValidator::new(&secret(sim.auth_token())).sign_form(&format!("{PUBLIC_URL}{path}"), &params);
+            RequestValidator::new(secret(sim.auth_token())).sign_form(&format!("{PUBLIC_URL}{path}"), &params);
         let response =
             app.client.post(app.url(path)).header("X-Twilio-Signature", signature).form(&params).send().await.unwrap();
         assert_eq!(response.status(), StatusCode::NO_CONTENT);

@@ -39,7 +39,9 @@ async fn archived_media_is_verified_and_streams_byte_exact(db: TestDb, storage: 
     assert_eq!(meta["mediaType"], "audio/wav");
     let key = meta["storageKey"].as_str().unwrap().to_owned();
     match (storage, &app.media_dir, &bucket) {
-        (Storage::Local, Some(dir), _) => assert_eq!(files_under(dir.path()), [key.clone()], "one object, no partials"),
+        (Storage::Local, Some(dir), _) => {
+            assert_eq!(files_under(dir.path()), std::slice::from_ref(&key), "one object, no partials")
+        }
         (Storage::S3, _, Some(bucket)) => assert_eq!(bucket.keys().await, [format!("recordings/{key}")]),
         other => panic!("unexpected storage {other:?}"),
     }
@@ -95,7 +97,8 @@ async fn archived_media_is_verified_and_streams_byte_exact(db: TestDb, storage: 
     let entries = audit(&app, &token).await;
     let streams: Vec<_> = entries.iter().filter(|e| e["action"] == "recording.stream").collect();
     assert_eq!(streams.len(), 1 + 50 + 3 + 1, "every stream request is audited");
-    assert!(streams.iter().all(|e| e["clientAddr"] == "127.0.0.1" && e["targetId"] == id.to_string()));
+    let id_text = id.to_string();
+    assert!(streams.iter().all(|e| e["clientAddr"] == "127.0.0.1" && e["targetId"] == id_text.as_str()));
     assert!(streams.iter().any(|e| e["detail"].as_str().unwrap().contains("range=bytes=-500 source=storage")));
     assert_eq!(entries.iter().filter(|e| e["action"] == "recording.download").count(), 1);
     app.stop().await;
