@@ -4,6 +4,7 @@
 #![allow(clippy::expect_used)] // a benchmark that cannot set itself up should stop loudly
 
 mod ingest;
+mod stream;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
@@ -30,11 +31,29 @@ enum Bench {
         #[arg(long, default_value_t = 20_000)]
         requests: usize,
     },
+    /// A 5 MB recording from a real `omnivox serve` beside nginx: Range TTFB, throughput, memory
+    Stream {
+        /// The service binary (build it with `cargo build --release`)
+        #[arg(long, default_value = "target/release/omnivox")]
+        omnivox: std::path::PathBuf,
+        /// Range requests timed per server
+        #[arg(long, default_value_t = 1000)]
+        requests: usize,
+        /// Connections downloading whole files at once
+        #[arg(long, default_value_t = 8)]
+        connections: usize,
+        /// Concurrent slow streams while memory is sampled
+        #[arg(long, default_value_t = 200)]
+        streams: usize,
+    },
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     match Args::parse().bench {
         Bench::Ingest { database, connections, requests } => ingest::run(database, connections, requests).await,
+        Bench::Stream { omnivox, requests, connections, streams } => {
+            stream::run(omnivox, requests, connections, streams).await
+        }
     }
 }
