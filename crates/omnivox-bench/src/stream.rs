@@ -105,7 +105,8 @@ async fn prepare(db_url: &str, media: &Path) -> anyhow::Result<String> {
         found_by: FoundBy::Webhook,
         received_at: Utc::now(),
     };
-    let none = |_: &IngestRequest, _: &omnivox_core::ingest::IngestOutcome| Vec::<NewJob>::new();
+    let none: std::sync::Arc<omnivox_core::ingest::FollowUps> =
+        std::sync::Arc::new(|_: &IngestRequest, _: &omnivox_core::ingest::IngestOutcome| Vec::<NewJob>::new());
     let outcome = store.ingest(&request, &none).await?;
     let id = outcome.recording_id.ok_or_else(|| anyhow!("no recording"))?;
     let key = omnivox_media::recording_key("RE00000000000000000000000000000001", Utc::now(), "wav").to_string();

@@ -10,6 +10,8 @@ mod ingestor;
 mod params;
 mod recording;
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -106,9 +108,12 @@ pub type FollowUps = dyn Fn(&IngestRequest, &IngestOutcome) -> Vec<NewJob> + Sen
 
 #[async_trait]
 pub trait IngestStore {
-    /// Applies one event in one transaction: finds or creates the data list,
+    /// Applies one event atomically: finds or creates the data list,
     /// campaign, contact, call record and recording, merges the event by the
     /// rules in this module, appends it to the call's timeline, and enqueues
-    /// the jobs `follow_ups` asks for.
-    async fn ingest(&self, request: &IngestRequest, follow_ups: &FollowUps) -> StoreResult<IngestOutcome>;
+    /// the jobs `follow_ups` asks for. Returns once all of it is committed
+    /// (a backend may commit several callers' events in one transaction, but
+    /// each caller's event is applied whole or not at all, and an error is
+    /// returned only to the caller whose event caused it).
+    async fn ingest(&self, request: &IngestRequest, follow_ups: &Arc<FollowUps>) -> StoreResult<IngestOutcome>;
 }

@@ -6,6 +6,8 @@
 //! cannot drift apart, and the conformance suite in `tests/` runs every
 //! storage test against both.
 
+mod group_commit;
+mod ingest;
 mod pg_events;
 mod portable;
 pub mod postgres;

@@ -8,13 +8,15 @@
 mod audit;
 mod calls;
 mod ingest;
+mod ingest_recording;
 mod jobs;
 pub(crate) mod media;
 mod users;
 
 pub(crate) use audit::impl_audit_store;
 pub(crate) use calls::impl_call_record_store;
-pub(crate) use ingest::impl_ingest_store;
+pub(crate) use ingest::impl_ingest_fns;
+pub(crate) use ingest_recording::impl_ingest_recording_fns;
 pub(crate) use jobs::impl_job_store;
 pub(crate) use media::impl_media_store;
 pub(crate) use users::{impl_session_store, impl_user_store};

@@ -74,7 +74,6 @@ portable::impl_session_store!(PgStore);
 portable::impl_audit_store!(PgStore);
 portable::impl_call_record_store!(PgStore);
 portable::impl_media_store!(PgStore);
-portable::impl_ingest_store!(PgStore, row_lock = "FOR UPDATE");
 portable::impl_job_store!(
     PgStore,
     claim_lock = "FOR UPDATE SKIP LOCKED",

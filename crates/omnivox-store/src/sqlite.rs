@@ -22,6 +22,8 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 pub struct SqliteStore {
     writer: SqlitePool,
     reader: SqlitePool,
+    /// Ingests, committed in groups through `writer` (see `crate::group_commit`).
+    ingest: crate::group_commit::GroupCommit,
 }
 
 impl SqliteStore {
@@ -51,7 +53,8 @@ impl SqliteStore {
             .connect_with(options)
             .await
             .map_err(ConnectError::Connect)?;
-        Ok(Self { writer, reader })
+        let ingest = crate::ingest::sqlite_group_commit(writer.clone())?;
+        Ok(Self { writer, reader, ingest })
     }
 
     pub(crate) fn writer(&self) -> &SqlitePool {
@@ -60,6 +63,10 @@ impl SqliteStore {
 
     pub(crate) fn reader(&self) -> &SqlitePool {
         &self.reader
+    }
+
+    pub(crate) fn group_commit(&self) -> &crate::group_commit::GroupCommit {
+        &self.ingest
     }
 
     /// `PRAGMA integrity_check`, for crash tests: `"ok"` when intact.
@@ -94,6 +101,5 @@ portable::impl_session_store!(SqliteStore);
 portable::impl_audit_store!(SqliteStore);
 portable::impl_call_record_store!(SqliteStore);
 portable::impl_media_store!(SqliteStore);
-portable::impl_ingest_store!(SqliteStore, row_lock = "");
 // SQLite has one writer, so the claiming UPDATE is atomic without row locks.
 portable::impl_job_store!(SqliteStore, claim_lock = "", kinds_from_json = "SELECT value FROM json_each");

@@ -81,9 +81,13 @@ fn none(_: &IngestRequest, _: &IngestOutcome) -> Vec<NewJob> {
     vec![]
 }
 
+fn no_follow_ups() -> Arc<FollowUps> {
+    Arc::new(none)
+}
+
 async fn ingest(store: &Arc<dyn Store>, event: IngestEvent) -> IngestOutcome {
-    let follow_ups: &FollowUps = &archive_when_ready;
-    store.ingest(&request(event), follow_ups).await.unwrap()
+    let follow_ups: Arc<FollowUps> = Arc::new(archive_when_ready);
+    store.ingest(&request(event), &follow_ups).await.unwrap()
 }
 
 /// The row without what legitimately differs between two calls.
@@ -108,7 +112,7 @@ async fn sixty_four_concurrent_deliveries_of_one_call_leave_one_row(db: TestDb) 
             } else {
                 recording_event(&call, &sid("RE", 1), "completed", &[])
             };
-            tokio::spawn(async move { store.ingest(&request(event), &none).await })
+            tokio::spawn(async move { store.ingest(&request(event), &no_follow_ups()).await })
         })
         .collect();
     let mut created = 0;
@@ -252,7 +256,7 @@ async fn a_campaign_and_agent_from_the_softphone_are_kept(db: TestDb) {
         .unwrap();
     let mut req = request(call_event(&call, "ringing", 1, &[]));
     req.attribution = Attribution { campaign_code: Some("SALES-Q1".into()), agent_id: Some(user.id) };
-    let out = db.store.ingest(&req, &none).await.unwrap();
+    let out = db.store.ingest(&req, &no_follow_ups()).await.unwrap();
     assert_eq!(out.agent_id, Some(user.id));
     let view = db.store.call_record(out.call_record_id).await.unwrap().unwrap();
     assert_eq!((view.campaign_id.as_str(), view.agent_id), ("SALES-Q1", Some(user.id)));

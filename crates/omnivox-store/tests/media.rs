@@ -4,7 +4,7 @@
 
 use chrono::{Duration, TimeZone, Utc};
 use omnivox_core::ingest::{
-    Attribution, FoundBy, IngestEvent, IngestOutcome, IngestRequest, Params, RecordingEvent, LIVE_CALLS,
+    Attribution, FollowUps, FoundBy, IngestEvent, IngestOutcome, IngestRequest, Params, RecordingEvent, LIVE_CALLS,
 };
 use omnivox_core::store::{MediaUpdate, NewJob};
 use omnivox_core::{RecordingSid, Store};
@@ -32,7 +32,8 @@ async fn recording(store: &dyn Store, n: u32) -> i64 {
         found_by: FoundBy::Webhook,
         received_at: Utc.with_ymd_and_hms(2026, 2, 16, 14, 33, 0).unwrap(),
     };
-    let none = |_: &IngestRequest, _: &IngestOutcome| Vec::<NewJob>::new();
+    let none: std::sync::Arc<FollowUps> =
+        std::sync::Arc::new(|_: &IngestRequest, _: &IngestOutcome| Vec::<NewJob>::new());
     store.ingest(&request, &none).await.unwrap();
     let sid: RecordingSid = rec.parse().unwrap();
     store.recording_media_by_sid(&sid).await.unwrap().unwrap().recording.id

@@ -1,3 +1,4 @@
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use super::{FollowUps, IngestOutcome, IngestRequest};
@@ -28,8 +29,23 @@ impl Ingestor {
     }
 
     pub async fn ingest(&self, request: &IngestRequest) -> StoreResult<IngestOutcome> {
-        let outcome = self.store.ingest(request, &*self.follow_ups).await?;
-        (self.wake_workers)();
+        // Remembers whether this ingest queued any job, so that workers are
+        // woken only when there is something new for them.
+        let queued = Arc::new(AtomicBool::new(false));
+        let follow_ups: Arc<FollowUps> = {
+            let (inner, queued) = (Arc::clone(&self.follow_ups), Arc::clone(&queued));
+            Arc::new(move |req: &IngestRequest, out: &IngestOutcome| {
+                let jobs = inner(req, out);
+                // A batch may apply an event again after a failed commit; the
+                // last application decides, and only a committed one is returned.
+                queued.store(!jobs.is_empty(), Ordering::Relaxed);
+                jobs
+            })
+        };
+        let outcome = self.store.ingest(request, &follow_ups).await?;
+        if queued.load(Ordering::Relaxed) {
+            (self.wake_workers)();
+        }
         for event in Event::from_outcome(&outcome) {
             self.events.publish(event);
         }
