@@ -18,10 +18,33 @@ use crate::helpers::{delivery, error_of, secret, spawn_app_with_twilio, PUBLIC_U
 use crate::media_helpers::*;
 
 both_backends!(
+    verified_recordings_can_be_deleted_from_twilio,
     a_recording_url_naming_another_host_is_never_fetched,
     media_twilio_does_not_have_fails_once_with_the_reason,
     retention_deletes_expired_media_unless_the_call_is_on_hold,
 );
+
+async fn verified_recordings_can_be_deleted_from_twilio(db: TestDb) {
+    let (app, sim) = spawn_app_with_twilio(db, &[("OMNIVOX_TWILIO_DELETE_AFTER_ARCHIVE", "true")]).await;
+    let token = app.admin_token().await;
+    let call = sim.add_call(CallSpec { duration_secs: 3, ..CallSpec::default() });
+    sim.deliver(&app.base(), &call, &delivery()).await.unwrap();
+    let id = recording_id(&app, &call).await;
+    wait_for_sync(&app, &token, id, "verified").await;
+    let sid = call.recording_sid().unwrap();
+    let started = std::time::Instant::now();
+    while !sim.recordings().iter().any(|r| r.sid == sid && r.is_deleted()) {
+        assert!(started.elapsed() < Duration::from_secs(30), "never deleted from Twilio");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Our copy still plays.
+    let played = app.get(&format!("/api/recordings/{id}/stream"), Some(&token)).await;
+    assert_eq!(
+        played.bytes().await.unwrap().len() as i64,
+        wait_for_sync(&app, &token, id, "verified").await["sizeBytes"].as_i64().unwrap()
+    );
+    app.stop().await;
+}
 
 async fn a_recording_url_naming_another_host_is_never_fetched(db: TestDb) {
     let trap = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
