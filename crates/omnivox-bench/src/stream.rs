@@ -19,11 +19,13 @@ use sha2::Digest as _;
 const SIZE: usize = 5 * 1024 * 1024;
 const RANGE: u64 = 64 * 1024;
 
+/// A server stopped with SIGTERM when dropped (SIGKILL would orphan
+/// nginx's workers).
 struct Killed(Child);
 
 impl Drop for Killed {
     fn drop(&mut self) {
-        let _ = self.0.kill();
+        let _ = Command::new("kill").args(["-TERM", &self.0.id().to_string()]).status();
         let _ = self.0.wait();
     }
 }
