@@ -26,6 +26,7 @@ pub(crate) fn apply(routes: Router<AppState>, settings: &HttpSettings) -> Router
         .layer(axum::middleware::from_fn(record_metrics))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, settings.request_timeout))
         .layer(RequestBodyLimitLayer::new(settings.max_body_bytes))
+        .layer(axum::middleware::map_response(json_payload_too_large))
         .layer(axum::extract::DefaultBodyLimit::max(settings.max_body_bytes))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
@@ -35,6 +36,16 @@ pub(crate) fn apply(routes: Router<AppState>, settings: &HttpSettings) -> Router
         .layer(SetRequestIdLayer::new(REQUEST_ID, NextRequestId::default()))
         .layer(SetSensitiveHeadersLayer::new([header::AUTHORIZATION, header::COOKIE, header::SET_COOKIE]))
         .layer(CatchPanicLayer::custom(|_| ApiError::Internal(anyhow::anyhow!("a handler panicked")).into_response()))
+}
+
+/// The body limit answers 413 in plain text; every error leaves as JSON.
+async fn json_payload_too_large(response: Response) -> Response {
+    let json =
+        response.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if response.status() == StatusCode::PAYLOAD_TOO_LARGE && !json {
+        return ApiError::PayloadTooLarge.into_response();
+    }
+    response
 }
 
 /// Request ids: process-unique, short, and cheap.
