@@ -46,6 +46,15 @@ impl FoundBy {
             FoundBy::Sweep => "sweep",
         }
     }
+
+    pub fn parse(v: &str) -> Option<Self> {
+        match v {
+            "webhook" => Some(FoundBy::Webhook),
+            "import" => Some(FoundBy::Import),
+            "sweep" => Some(FoundBy::Sweep),
+            _ => None,
+        }
+    }
 }
 
 /// One fact about a call, from any source.

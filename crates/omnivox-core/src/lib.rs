@@ -14,6 +14,7 @@ pub mod store;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use domain::{
+    date_range::{DateBound, DateRange, RangeError},
     phone::PhoneNumber,
     role::Role,
     sid::{AccountSid, CallSid, RecordingSid, SidError},

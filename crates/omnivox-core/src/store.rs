@@ -4,6 +4,7 @@
 
 mod audit;
 mod calls;
+mod imports;
 mod jobs;
 mod media;
 mod users;
@@ -14,6 +15,10 @@ use crate::ingest::IngestStore;
 
 pub use audit::{AuditEntry, AuditStore, NewAuditEntry};
 pub use calls::{CallRecordStore, CallRecordView, RecordingView};
+pub use imports::{
+    ImportItem, ImportItemRow, ImportProgress, ImportResult, ImportRun, ImportState, ImportStore, ItemOutcome,
+    NewImportRun, ReasonCount, SyncGap, IMPORT_JOB_KIND, IMPORT_JOB_MAX_ATTEMPTS,
+};
 pub use jobs::{ClaimedJob, JobId, JobRow, JobState, JobStore, NewJob};
 pub use media::{MediaStore, MediaUpdate, RecordingMedia};
 pub use users::{NewUser, PasswordHash, SessionStore, User, UserId, UserStore};
@@ -52,7 +57,17 @@ pub type StoreResult<T> = Result<T, StoreError>;
 /// Everything the service needs from its database.
 #[async_trait]
 pub trait Store:
-    UserStore + SessionStore + CallRecordStore + IngestStore + JobStore + AuditStore + MediaStore + Send + Sync + 'static
+    UserStore
+    + SessionStore
+    + CallRecordStore
+    + IngestStore
+    + JobStore
+    + AuditStore
+    + MediaStore
+    + ImportStore
+    + Send
+    + Sync
+    + 'static
 {
     fn backend(&self) -> Backend;
     /// Applies pending migrations; safe to run from several instances at once.

@@ -30,5 +30,10 @@ async fn readyz(State(app): State<AppState>) -> Result<Json<serde_json::Value>, 
 }
 
 async fn metrics(State(app): State<AppState>) -> impl IntoResponse {
+    // Counted in the database, so every instance reports the same number.
+    match app.store.sync_gaps(0).await {
+        Ok((total, _)) => metrics::gauge!("omnivox_sync_gaps").set(total as f64),
+        Err(e) => tracing::warn!(error = %e, "cannot count sync gaps for /metrics"),
+    }
     (StatusCode::OK, [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], app.metrics.render())
 }

@@ -9,6 +9,7 @@ pub mod error;
 pub mod events;
 pub mod extract;
 pub mod health;
+pub mod imports;
 mod middleware;
 pub mod recordings;
 pub mod retention;
@@ -29,6 +30,7 @@ pub fn router(state: AppState) -> Router {
         .merge(auth::router())
         .merge(admin::router())
         .merge(calls::router())
+        .merge(imports::router())
         .merge(recordings::router())
         .merge(retention::router())
         .merge(webhooks::router())

@@ -74,6 +74,7 @@ portable::impl_session_store!(PgStore);
 portable::impl_audit_store!(PgStore);
 portable::impl_call_record_store!(PgStore);
 portable::impl_media_store!(PgStore);
+portable::impl_import_store!(PgStore, sqlx::Postgres);
 portable::impl_job_store!(
     PgStore,
     claim_lock = "FOR UPDATE SKIP LOCKED",

@@ -3,7 +3,10 @@
 
 use chrono::{DateTime, Utc};
 use omnivox_core::ingest::{CallFacts, RecordingFacts, RecordingStatus};
-use omnivox_core::store::{AuditEntry, CallRecordView, JobId, JobRow, JobState, RecordingView, User, UserId};
+use omnivox_core::store::{
+    AuditEntry, CallRecordView, ImportProgress, ImportResult, ImportRun, ImportState, ItemOutcome, JobId, JobRow,
+    JobState, RecordingView, User, UserId,
+};
 use omnivox_core::{Role, StoreError};
 use sqlx::types::Json;
 
@@ -271,4 +274,60 @@ impl TryFrom<RecordingViewRow> for RecordingView {
             updated_at: from_ms(r.updated_at)?,
         })
     }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct ImportRunRow {
+    pub id: i64,
+    pub state: String,
+    pub date_created_after: Option<i64>,
+    pub date_created_before: Option<i64>,
+    pub dry_run: bool,
+    pub next_page_uri: Option<String>,
+    pub pages_read: i64,
+    pub seen: i64,
+    pub page_items: i64,
+    pub total: Option<i64>,
+    pub error: Option<String>,
+    pub created_by: Option<i64>,
+    pub created_at: i64,
+    pub finished_at: Option<i64>,
+}
+
+impl ImportRunRow {
+    /// The run, with the counts of its items by outcome.
+    pub(crate) fn into_run(self, counts: &[(String, i64)]) -> Result<ImportRun, StoreError> {
+        let count =
+            |outcome: ItemOutcome| counts.iter().filter(|(o, _)| o == outcome.as_str()).map(|(_, n)| *n).sum::<i64>();
+        let result = ImportResult {
+            imported: count(ItemOutcome::Imported),
+            skipped: count(ItemOutcome::Skipped),
+            errors: count(ItemOutcome::Error),
+            total_twilio_recordings: self.total,
+        };
+        let state = ImportState::parse(&self.state)
+            .ok_or_else(|| StoreError::Corrupt(format!("import state {:?}", self.state)))?;
+        Ok(ImportRun {
+            id: self.id,
+            state,
+            date_created_after: self.date_created_after.map(from_ms).transpose()?,
+            date_created_before: self.date_created_before.map(from_ms).transpose()?,
+            dry_run: self.dry_run,
+            progress: ImportProgress {
+                pages_read: self.pages_read,
+                recordings_seen: self.seen + self.page_items,
+                processed: result.imported + result.skipped + result.errors,
+            },
+            result,
+            error: self.error,
+            next_page_uri: self.next_page_uri,
+            created_by: self.created_by.map(UserId),
+            created_at: from_ms(self.created_at)?,
+            finished_at: self.finished_at.map(from_ms).transpose()?,
+        })
+    }
+}
+
+pub(crate) fn item_outcome(v: &str) -> Result<ItemOutcome, StoreError> {
+    ItemOutcome::parse(v).ok_or_else(|| StoreError::Corrupt(format!("import item outcome {v:?}")))
 }

@@ -114,7 +114,16 @@ impl TwilioClient {
     /// `{base}/2010-04-01/Accounts/{AccountSid}/{rest}`; `rest` is made of
     /// validated SIDs and fixed words only, never of request input.
     pub fn account_url(&self, rest: &str) -> String {
-        format!("{}/2010-04-01/Accounts/{}/{rest}", self.api_base, self.account_sid)
+        format!("{}{}", self.api_base, self.account_path(rest))
+    }
+
+    /// `/2010-04-01/Accounts/{AccountSid}/{rest}`.
+    pub fn account_path(&self, rest: &str) -> String {
+        format!("/2010-04-01/Accounts/{}/{rest}", self.account_sid)
+    }
+
+    pub(crate) fn api_base(&self) -> &str {
+        &self.api_base
     }
 
     /// A GET with the account's Basic auth, for JSON resources.

@@ -6,8 +6,10 @@
 
 pub mod client;
 pub mod media;
+pub mod recordings;
 pub mod signature;
 
 pub use client::{CallResource, TwilioClient, TwilioError};
 pub use media::MediaFormat;
+pub use recordings::{RecordingFilter, RecordingPage, RecordingResource};
 pub use signature::{public_url, RequestValidator};

@@ -1,5 +1,7 @@
 //! The `omnivox` command line.
 
+mod import;
+
 use std::io::BufRead;
 use std::path::PathBuf;
 
@@ -37,6 +39,27 @@ pub enum Command {
     /// Manage users
     #[command(subcommand)]
     User(UserCommand),
+    /// Import recordings made before Omnivox
+    #[command(subcommand)]
+    Import(ImportCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// Import the Twilio account's recordings created in a date range
+    /// (inclusive; YYYY-MM-DD or an RFC 3339 time). Rerun the same command
+    /// to resume an import that was stopped.
+    Twilio {
+        /// First day (or instant) of the range; the account's first recording when absent
+        #[arg(long)]
+        since: Option<String>,
+        /// Last day (or instant) of the range; now when absent
+        #[arg(long)]
+        until: Option<String>,
+        /// Report what would be imported without importing anything
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -66,6 +89,9 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
         }
         Command::User(UserCommand::Add { name, role, password_stdin, display_name }) => {
             add_user(&config, name, role, password_stdin, display_name).await
+        }
+        Command::Import(ImportCommand::Twilio { since, until, dry_run }) => {
+            import::import_twilio(&config, since, until, dry_run).await
         }
     }
 }

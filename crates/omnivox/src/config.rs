@@ -70,6 +70,19 @@ pub struct Config {
     /// Delete each recording from Twilio once the archived copy is verified.
     #[serde(default)]
     pub twilio_delete_after_archive: bool,
+    /// Requests to Twilio's REST API in flight at once per walk (call
+    /// details during an import or a sweep).
+    #[serde(default = "defaults::twilio_concurrency")]
+    pub twilio_concurrency: usize,
+    /// Seconds between reconciliation sweeps; 0 turns the sweep off.
+    #[serde(default = "defaults::sweep_interval_seconds")]
+    pub sweep_interval_seconds: u64,
+    /// How far back each sweep lists recordings.
+    #[serde(default = "defaults::sweep_window_hours")]
+    pub sweep_window_hours: u64,
+    /// Recordings updated this recently are left to their webhook until the next sweep.
+    #[serde(default = "defaults::sweep_grace_seconds")]
+    pub sweep_grace_seconds: u64,
     /// The standard `AWS_*` variables (credentials, region, endpoint) for
     /// S3-compatible storage, as found in the environment.
     #[serde(skip)]
@@ -141,6 +154,18 @@ pub(crate) mod defaults {
     pub fn job_lease_seconds() -> u64 {
         60
     }
+    pub fn twilio_concurrency() -> usize {
+        16
+    }
+    pub fn sweep_interval_seconds() -> u64 {
+        15 * 60
+    }
+    pub fn sweep_window_hours() -> u64 {
+        48
+    }
+    pub fn sweep_grace_seconds() -> u64 {
+        120
+    }
 }
 
 /// Settings that may also be given as flags (never secrets).
@@ -205,11 +230,19 @@ const KNOWN_ENV: &[&str] = &[
     "OMNIVOX_JOB_LEASE_SECONDS",
     "OMNIVOX_RECORDING_FORMAT",
     "OMNIVOX_TWILIO_DELETE_AFTER_ARCHIVE",
+    "OMNIVOX_TWILIO_CONCURRENCY",
+    "OMNIVOX_SWEEP_INTERVAL_SECONDS",
+    "OMNIVOX_SWEEP_WINDOW_HOURS",
+    "OMNIVOX_SWEEP_GRACE_SECONDS",
     "OMNIVOX_CONFIG",
 ];
 
 /// Settings whose environment values are numbers or booleans.
 const TYPED: &[&str] = &[
+    "twilio_concurrency",
+    "sweep_interval_seconds",
+    "sweep_window_hours",
+    "sweep_grace_seconds",
     "job_lease_seconds",
     "twilio_delete_after_archive",
     "database_max_connections",
@@ -340,6 +373,29 @@ impl Config {
                 file_hint: String::new(),
                 flag_hint: "\n  - the flag --public-url".into(),
             });
+        }
+        Ok(())
+    }
+
+    /// Twilio credentials, which `purpose` cannot do without.
+    pub fn require_twilio(&self, purpose: &str) -> Result<(), MissingSetting> {
+        let missing = |what: &'static str, key: &'static str, file_hint: &str| MissingSetting {
+            what,
+            why: format!(" ({purpose} reads your Twilio account)"),
+            key,
+            env: what,
+            file_hint: file_hint.to_owned(),
+            flag_hint: String::new(),
+        };
+        if self.twilio_account_sid.is_none() {
+            return Err(missing("TWILIO_ACCOUNT_SID", "twilio_account_sid", ""));
+        }
+        if self.twilio_auth_token.is_none() {
+            return Err(missing(
+                "TWILIO_AUTH_TOKEN",
+                "twilio_auth_token",
+                "\n  - a file named by TWILIO_AUTH_TOKEN_FILE",
+            ));
         }
         Ok(())
     }

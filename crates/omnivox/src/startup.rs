@@ -8,11 +8,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
+use omnivox_core::events::EventBus;
 use omnivox_core::ingest::Ingestor;
 use omnivox_core::{Clock, Store, SystemClock};
 use omnivox_http::auth::rate_limit::LoginLimiter;
 use omnivox_http::webhooks::TwilioWebhooks;
 use omnivox_http::{AppState, HttpSettings};
+use omnivox_import::{RetryPolicy, Walker};
 use omnivox_jobs::{JobQueue, Worker, WorkerSettings};
 use omnivox_media::MediaStorage;
 use omnivox_store::PoolSettings;
@@ -22,7 +24,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::bootstrap::{self, FirstAdmin};
 use crate::config::{Config, RecordingFormat};
-use crate::jobs::{self, JobContext, MediaSettings};
+use crate::jobs::{self, JobContext, MediaSettings, SweepSettings};
 use crate::telemetry;
 
 pub struct Application {
@@ -59,40 +61,15 @@ impl Application {
         let (events, event_bus_task) = omnivox_store::start_event_bus(&config.database_url, stopping.clone())
             .await
             .context("starting the live event bus")?;
-        let twilio = twilio_client(config)?;
         let webhooks = twilio_webhooks(config);
-        let storage = MediaStorage::open(&config.storage_url, config.aws_settings.0.clone())
-            .with_context(|| format!("opening recording storage ({})", config.storage_url))?;
-
-        let jobs = JobQueue::new(store.clone(), clock.clone());
-        let wake = jobs.clone();
-        let ingestor = Ingestor::new(
-            store.clone(),
-            jobs::follow_ups(
-                twilio.is_some(),
-                chrono::Duration::seconds(i64::try_from(config.enrich_delay_seconds.min(86_400)).unwrap_or(86_400)),
-            ),
-            Arc::clone(&events),
-            Arc::new(move || wake.notify()),
-        );
-        let recording_format = match config.recording_format {
-            RecordingFormat::Wav => MediaFormat::Wav,
-            RecordingFormat::Mp3 => MediaFormat::Mp3,
-        };
-        let ctx = Arc::new(JobContext {
-            store: store.clone(),
-            clock: clock.clone(),
-            jobs: jobs.clone(),
-            ingestor: ingestor.clone(),
-            events: Arc::clone(&events),
-            storage: storage.clone(),
-            media: MediaSettings { format: recording_format, delete_from_twilio: config.twilio_delete_after_archive },
-            twilio: twilio.clone(),
-        });
+        let ctx = Arc::new(job_context(config, store.clone(), clock.clone(), Arc::clone(&events))?);
+        let (jobs, ingestor, twilio, storage) =
+            (ctx.jobs.clone(), ctx.ingestor.clone(), ctx.twilio.clone(), ctx.storage.clone());
+        let recording_format = ctx.media.format;
         jobs::schedule_periodic(&ctx).await?;
         let worker_settings = WorkerSettings {
             concurrency: config.job_concurrency,
-            lease: Duration::from_secs(config.job_lease_seconds.max(1)),
+            lease: job_lease(config),
             ..WorkerSettings::default()
         };
         let worker = Arc::new(Worker::new(jobs.clone(), jobs::registry(), ctx, worker_settings));
@@ -182,6 +159,67 @@ impl Application {
         joined.context("joining the job workers")?;
         tracing::info!("omnivox stopped");
         Ok(())
+    }
+}
+
+/// What jobs run with, whether in `serve` or in a command that does a
+/// job's work itself (`import twilio`).
+pub fn job_context(
+    config: &Config,
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    events: Arc<dyn EventBus>,
+) -> anyhow::Result<JobContext> {
+    let twilio = twilio_client(config)?;
+    let storage = MediaStorage::open(&config.storage_url, config.aws_settings.0.clone())
+        .with_context(|| format!("opening recording storage ({})", config.storage_url))?;
+    let jobs = JobQueue::new(store.clone(), clock.clone());
+    let wake = jobs.clone();
+    let enrich_delay = i64::try_from(config.enrich_delay_seconds.min(86_400)).unwrap_or(86_400);
+    let ingestor = Ingestor::new(
+        store.clone(),
+        jobs::follow_ups(twilio.is_some(), chrono::Duration::seconds(enrich_delay)),
+        Arc::clone(&events),
+        Arc::new(move || wake.notify()),
+    );
+    let format = match config.recording_format {
+        RecordingFormat::Wav => MediaFormat::Wav,
+        RecordingFormat::Mp3 => MediaFormat::Mp3,
+    };
+    let walker = twilio.clone().map(|twilio| Walker {
+        store: store.clone(),
+        ingestor: ingestor.clone(),
+        twilio,
+        clock: clock.clone(),
+        concurrency: config.twilio_concurrency.max(1),
+        retry: RetryPolicy::default(),
+    });
+    Ok(JobContext {
+        store,
+        clock,
+        jobs,
+        ingestor,
+        events,
+        storage,
+        media: MediaSettings { format, delete_from_twilio: config.twilio_delete_after_archive },
+        twilio,
+        walker,
+        sweep: sweep_settings(config),
+    })
+}
+
+/// How long a job's claim lasts without a heartbeat.
+pub fn job_lease(config: &Config) -> Duration {
+    Duration::from_secs(config.job_lease_seconds.max(1))
+}
+
+fn sweep_settings(config: &Config) -> SweepSettings {
+    let hours = i64::try_from(config.sweep_window_hours).unwrap_or(i64::MAX).min(24 * 365);
+    let grace = i64::try_from(config.sweep_grace_seconds).unwrap_or(i64::MAX).min(86_400);
+    SweepSettings {
+        interval: Duration::from_secs(config.sweep_interval_seconds),
+        window: chrono::Duration::hours(hours),
+        grace: chrono::Duration::seconds(grace),
     }
 }
 

@@ -4,9 +4,7 @@
 
 use anyhow::{anyhow, Context as _};
 use async_trait::async_trait;
-use omnivox_core::ingest::{
-    parse_time, Attribution, CallStatus, CallStatusEvent, FoundBy, IngestEvent, IngestRequest, Parties, LIVE_CALLS,
-};
+use omnivox_core::ingest::{Attribution, FoundBy, IngestEvent, IngestRequest, LIVE_CALLS};
 use omnivox_core::CallSid;
 use omnivox_jobs::{Job, JobError};
 use serde::{Deserialize, Serialize};
@@ -38,29 +36,12 @@ impl Job for EnrichCall {
                 JobError::Permanent(anyhow!(e).context(format!("fetching call {}", self.call_sid)))
             }
         })?;
-        let Some(status) = call.status.as_deref().and_then(CallStatus::parse) else {
-            return Err(JobError::Permanent(anyhow!("Twilio gave call {} no known status", self.call_sid)));
-        };
         // Parties from callbacks describe the customer's leg better than the
         // parent leg the API returns; use the API's only when none came.
         let known = ctx.store.call_record_by_sid(&self.call_sid).await.context("reading the call record")?;
-        let parties = match known {
-            Some(record) if record.from.is_some() || record.to.is_some() => Parties::default(),
-            _ => Parties { direction: call.direction.clone(), from: call.from.clone(), to: call.to.clone() },
-        };
-        let event = CallStatusEvent {
-            call_sid: self.call_sid.clone(),
-            parent_call_sid: None,
-            status,
-            parties,
-            started_at: call.start_time.as_deref().and_then(parse_time),
-            ended_at: call.end_time.as_deref().and_then(parse_time),
-            duration_seconds: call.duration.as_deref().and_then(|d| d.parse().ok()),
-            answered_by: call.answered_by.clone(),
-            timestamp: call.date_updated.as_deref().and_then(parse_time),
-            sequence_number: None,
-            authoritative: true,
-            raw: serde_json::to_value(&call).unwrap_or_default(),
+        let with_parties = !known.is_some_and(|record| record.from.is_some() || record.to.is_some());
+        let Some(event) = omnivox_import::call_event(&self.call_sid, &call, with_parties) else {
+            return Err(JobError::Permanent(anyhow!("Twilio gave call {} no known status", self.call_sid)));
         };
         let request = IngestRequest {
             event: IngestEvent::CallStatus(event),

@@ -2,6 +2,7 @@
 
 mod archive_media;
 mod enrich_call;
+mod import;
 mod maintenance;
 mod retention;
 
@@ -13,12 +14,14 @@ use omnivox_core::events::EventBus;
 use omnivox_core::ingest::{FollowUps, IngestEvent, IngestOutcome, IngestRequest, Ingestor};
 use omnivox_core::store::NewJob;
 use omnivox_core::{Clock, Store};
+use omnivox_import::Walker;
 use omnivox_jobs::{new_job, JobQueue, Registry};
 use omnivox_media::MediaStorage;
 use omnivox_twilio::{MediaFormat, TwilioClient};
 
 pub use archive_media::{ArchiveMedia, DeleteTwilioRecording, ARCHIVE_MEDIA};
 pub use enrich_call::EnrichCall;
+pub use import::{ImportTwilioRecordings, SweepRecordings, SweepSettings};
 pub use maintenance::PurgeExpiredSessions;
 pub use retention::ApplyRetention;
 
@@ -42,6 +45,9 @@ pub struct JobContext {
     pub media: MediaSettings,
     /// `None` without Twilio credentials.
     pub twilio: Option<TwilioClient>,
+    /// Walks Twilio's recordings (imports, sweeps); `None` without Twilio credentials.
+    pub walker: Option<Walker>,
+    pub sweep: SweepSettings,
 }
 
 /// Every job kind this service runs.
@@ -52,6 +58,8 @@ pub fn registry() -> Registry<JobContext> {
         .register::<ArchiveMedia>()
         .register::<DeleteTwilioRecording>()
         .register::<ApplyRetention>()
+        .register::<ImportTwilioRecordings>()
+        .register::<SweepRecordings>()
 }
 
 /// Enqueues the first run of each periodic job (deduplicated across
@@ -59,6 +67,7 @@ pub fn registry() -> Registry<JobContext> {
 pub async fn schedule_periodic(ctx: &JobContext) -> anyhow::Result<()> {
     PurgeExpiredSessions::schedule_next(ctx).await?;
     ApplyRetention::schedule_next(ctx).await?;
+    SweepRecordings::schedule_next(ctx).await?;
     Ok(())
 }
 

@@ -41,7 +41,7 @@ pub fn capture_logs() {
         // logs; not the database driver's statement log, which never holds
         // bound values and would make the capture hundreds of megabytes.
         let filter = "info,omnivox=debug,omnivox_core=debug,omnivox_http=debug,omnivox_jobs=debug,\
-                      omnivox_store=debug,omnivox_twilio=debug";
+                      omnivox_store=debug,omnivox_twilio=debug,omnivox_import=debug";
         tracing_subscriber::fmt().with_env_filter(filter).with_writer(|| CaptureWriter).with_ansi(false).init();
     });
 }
