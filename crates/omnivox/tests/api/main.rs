@@ -10,6 +10,7 @@ mod archive;
 mod auth;
 mod cli;
 mod health;
+mod import_processes;
 mod imports;
 mod processes;
 mod recordings;
