@@ -3,6 +3,7 @@
 //! `cargo run --release -p omnivox-bench -- ingest --database sqlite --connections 64`
 #![allow(clippy::expect_used)] // a benchmark that cannot set itself up should stop loudly
 
+mod import;
 mod ingest;
 mod stream;
 
@@ -31,6 +32,17 @@ enum Bench {
         #[arg(long, default_value_t = 20_000)]
         requests: usize,
     },
+    /// The historical import of N recordings from the simulator with injected latency
+    Import {
+        #[arg(long, value_enum, default_value = "sqlite")]
+        database: Database,
+        #[arg(long, default_value_t = 10_000)]
+        recordings: u32,
+        #[arg(long, default_value_t = 100)]
+        latency_ms: u64,
+        #[arg(long, default_value_t = 16)]
+        concurrency: usize,
+    },
     /// A 5 MB recording from a real `omnivox serve` beside nginx: Range TTFB, throughput, memory
     Stream {
         /// The service binary (build it with `cargo build --release`)
@@ -52,6 +64,9 @@ enum Bench {
 async fn main() -> anyhow::Result<()> {
     match Args::parse().bench {
         Bench::Ingest { database, connections, requests } => ingest::run(database, connections, requests).await,
+        Bench::Import { database, recordings, latency_ms, concurrency } => {
+            import::run(database, recordings, latency_ms, concurrency).await
+        }
         Bench::Stream { omnivox, requests, connections, streams } => {
             stream::run(omnivox, requests, connections, streams).await
         }

@@ -13,6 +13,7 @@ use omnivox_core::store::{ImportRun, ImportState};
 use omnivox_core::{Clock, Store, StoreError};
 use omnivox_twilio::recordings::MAX_PAGE_SIZE;
 use omnivox_twilio::{RecordingFilter, RecordingPage, TwilioClient, TwilioError};
+use tokio::sync::Semaphore;
 
 use crate::retry::RetryPolicy;
 use item::Mode;
@@ -37,6 +38,8 @@ pub enum WalkError {
     Store(#[from] StoreError),
     #[error("import #{0} does not exist")]
     UnknownRun(i64),
+    #[error("the walk was stopped")]
+    Closed,
 }
 
 impl WalkError {
@@ -46,6 +49,7 @@ impl WalkError {
             WalkError::Twilio(e) => !e.is_transient(),
             WalkError::Store(_) => false,
             WalkError::UnknownRun(_) => true,
+            WalkError::Closed => false,
         }
     }
 }
@@ -69,6 +73,9 @@ impl Walker {
     /// Runs (or resumes) an import until its last page is checkpointed.
     /// Returns the run as it ended.
     pub async fn run_import(&self, id: i64) -> Result<ImportRun, WalkError> {
+        let slots = Semaphore::new(self.concurrency.max(1));
+        // The next page, fetched while the current one is worked on.
+        let mut prefetched: Option<(String, RecordingPage)> = None;
         loop {
             let run = self.store.import_run(id).await?.ok_or(WalkError::UnknownRun(id))?;
             if run.state != ImportState::Running {
@@ -78,7 +85,10 @@ impl Walker {
                 self.store.checkpoint_import_run(id, None, self.clock.now()).await?;
                 continue;
             };
-            let page = self.fetch_page(&uri).await?;
+            let page = match prefetched.take() {
+                Some((next, page)) if next == uri => page,
+                _ => self.fetch_page(&uri).await?,
+            };
             let listed = i64::try_from(page.recordings.len()).unwrap_or(i64::MAX);
             self.store.import_page_fetched(id, listed, self.clock.now()).await?;
             let mode = if run.dry_run {
@@ -87,7 +97,20 @@ impl Walker {
                 Mode::Ingest { found_by: FoundBy::Import, campaign: HISTORICAL_CALLS }
             };
             let page_number = run.progress.pages_read + 1;
-            self.import_page(&run, page_number, &page.recordings, mode).await?;
+            let next = page.next_page_uri.clone();
+            let prefetch = async {
+                match &next {
+                    Some(next) => Some(self.fetch_page(next).await),
+                    None => None,
+                }
+            };
+            let (worked, next_page) =
+                tokio::join!(self.import_page(&run, page_number, &page.recordings, mode, &slots), prefetch);
+            worked?;
+            // A failed prefetch is no error: the page is simply fetched again.
+            if let (Some(next), Some(Ok(next_page))) = (next, next_page) {
+                prefetched = Some((next, next_page));
+            }
             self.store.checkpoint_import_run(id, page.next_page_uri.as_deref(), self.clock.now()).await?;
             tracing::debug!(import_id = id, page = page_number, listed, "import page done");
         }
@@ -104,13 +127,14 @@ impl Walker {
         };
         let mut next = Some(self.twilio.recordings_first_page(&filter, MAX_PAGE_SIZE));
         let mut report = SweepReport::default();
+        let slots = Semaphore::new(self.concurrency.max(1));
         let settled_before: DateTime<Utc> = now - grace;
         while let Some(uri) = next {
             let page = self.fetch_page(&uri).await?;
             report.pages += 1;
             report.seen += page.recordings.len() as u64;
             let (found, deferred) =
-                self.sweep_page(&page.recordings, settled_before, FoundBy::Sweep, LIVE_CALLS).await?;
+                self.sweep_page(&page.recordings, settled_before, FoundBy::Sweep, LIVE_CALLS, &slots).await?;
             report.found.extend(found);
             report.deferred += deferred;
             next = page.next_page_uri;

@@ -11,6 +11,7 @@ use omnivox_core::ingest::{
 use omnivox_core::store::{ImportItem, ImportRun, ItemOutcome};
 use omnivox_core::CallSid;
 use omnivox_twilio::RecordingResource;
+use tokio::sync::Semaphore;
 
 use super::{WalkError, Walker};
 use crate::events::{call_event, recording_event};
@@ -30,6 +31,12 @@ pub(super) enum Mode {
 struct Work {
     event: RecordingEvent,
     call_known: bool,
+}
+
+/// Recordings worked on at once: twice the Twilio requests allowed, so
+/// some are in the database while others wait for Twilio.
+fn in_flight(concurrency: usize) -> usize {
+    concurrency.max(1) * 2
 }
 
 fn item(sid: &str, outcome: ItemOutcome, reason: Option<String>) -> ImportItem {
@@ -80,12 +87,19 @@ impl Walker {
         work: Work,
         found_by: FoundBy,
         campaign: (&'static str, &'static str),
+        slots: &Semaphore,
     ) -> Result<(String, IngestOutcome, Option<String>), WalkError> {
         let Work { mut event, call_known } = work;
         let mut note = None;
         if !call_known {
             let call_sid = event.call_sid.clone();
-            match self.retry.run(|| self.twilio.fetch_call(call_sid.as_str())).await {
+            // The slots bound Twilio requests in flight, not the database
+            // work around them, so Twilio is kept busy at the set concurrency.
+            let fetched = {
+                let _slot = slots.acquire().await.map_err(|_| WalkError::Closed)?;
+                self.retry.run(|| self.twilio.fetch_call(call_sid.as_str())).await
+            };
+            match fetched {
                 Ok(call) => match call_event(&call_sid, &call, true) {
                     Some(mut call_event) => {
                         // A child leg's recording belongs to the parent's record.
@@ -111,6 +125,7 @@ impl Walker {
         page_number: i64,
         recordings: &[RecordingResource],
         mode: Mode,
+        slots: &Semaphore,
     ) -> Result<(), WalkError> {
         let sids: Vec<String> = recordings.iter().filter_map(|r| r.sid.clone()).collect();
         let recorded = self.store.recorded_import_items(run.id, &sids).await?;
@@ -164,7 +179,8 @@ impl Walker {
         futures::stream::iter(work.into_iter().map(|event| {
             let call_known = known_calls.contains(event.call_sid.as_str());
             async move {
-                let (sid, outcome, note) = self.ingest_missing(Work { event, call_known }, found_by, campaign).await?;
+                let (sid, outcome, note) =
+                    self.ingest_missing(Work { event, call_known }, found_by, campaign, slots).await?;
                 let done = if outcome.recording_created {
                     item(&sid, ItemOutcome::Imported, note)
                 } else {
@@ -174,7 +190,7 @@ impl Walker {
                 Ok::<_, WalkError>(())
             }
         }))
-        .buffer_unordered(self.concurrency.max(1))
+        .buffer_unordered(in_flight(self.concurrency))
         .try_collect::<()>()
         .await
     }
@@ -194,6 +210,7 @@ impl Walker {
         settled_before: DateTime<Utc>,
         found_by: FoundBy,
         campaign: (&'static str, &'static str),
+        slots: &Semaphore,
     ) -> Result<(Vec<String>, u64), WalkError> {
         let sids: Vec<String> = recordings.iter().filter_map(|r| r.sid.clone()).collect();
         let known: HashMap<String, FoundBy> = self.store.known_recordings(&sids).await?;
@@ -218,9 +235,9 @@ impl Walker {
         let known_calls = self.known_calls(&work).await?;
         let found: Vec<String> = futures::stream::iter(work.into_iter().map(|event| {
             let call_known = known_calls.contains(event.call_sid.as_str());
-            self.ingest_missing(Work { event, call_known }, found_by, campaign)
+            self.ingest_missing(Work { event, call_known }, found_by, campaign, slots)
         }))
-        .buffer_unordered(self.concurrency.max(1))
+        .buffer_unordered(in_flight(self.concurrency))
         .try_filter_map(|(sid, outcome, _)| async move { Ok(outcome.recording_created.then_some(sid)) })
         .try_collect()
         .await?;
