@@ -99,7 +99,7 @@ impl Store for SqliteStore {
 portable::impl_user_store!(SqliteStore);
 portable::impl_session_store!(SqliteStore);
 portable::impl_audit_store!(SqliteStore);
-portable::impl_call_record_store!(SqliteStore);
+portable::impl_call_record_store!(SqliteStore, db = sqlx::Sqlite, list = crate::portable::call_list::SQLITE);
 portable::impl_media_store!(SqliteStore);
 // SQLite has one writer, so the claiming UPDATE is atomic without row locks.
 portable::impl_job_store!(SqliteStore, claim_lock = "", kinds_from_json = "SELECT value FROM json_each");
