@@ -54,6 +54,9 @@ async fn seed(app: &TestApp, agents: [Option<omnivox_core::store::UserId>; 2]) -
     calls
 }
 
+/// Which seeded calls a query should list.
+type Keep = Box<dyn Fn(&SeedCall) -> bool>;
+
 fn newest_first(calls: &[(i64, SeedCall)], keep: impl Fn(&SeedCall) -> bool) -> Vec<i64> {
     calls.iter().rev().filter(|(_, c)| keep(c)).map(|(id, _)| *id).collect()
 }
@@ -65,7 +68,7 @@ async fn filters_and_pages_over_http(db: TestDb) {
     let calls = seed(&app, [Some(alice.id), None]).await;
 
     assert_eq!(ids(&app, &token, "").await, newest_first(&calls, |_| true));
-    let cases: Vec<(String, Box<dyn Fn(&SeedCall) -> bool>)> = vec![
+    let cases: Vec<(String, Keep)> = vec![
         ("campaignId=SALES".into(), Box::new(|c| c.campaign.is_some())),
         (format!("agentId={}", alice.id.0), Box::new(move |c| c.agent == Some(alice.id))),
         ("status=no-answer".into(), Box::new(|c| c.status == "no-answer")),
