@@ -6,6 +6,7 @@
 //! cannot drift apart, and the conformance suite in `tests/` runs every
 //! storage test against both.
 
+mod call_events;
 mod explain;
 mod group_commit;
 mod ingest;

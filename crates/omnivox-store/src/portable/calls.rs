@@ -106,8 +106,8 @@ macro_rules! impl_call_record_store {
                 &self,
                 call_record_id: i64,
             ) -> omnivox_core::store::StoreResult<Vec<omnivox_core::store::CallEventView>> {
-                let sql = format!("{} WHERE call_record_id = $1 ORDER BY id", $crate::rows::CALL_EVENT_SELECT);
-                let rows: Vec<$crate::rows::CallEventRow> = sqlx::query_as(&sql)
+                let sql = format!("{} WHERE call_record_id = $1 ORDER BY id", $crate::call_events::CALL_EVENT_SELECT);
+                let rows: Vec<$crate::call_events::CallEventRow> = sqlx::query_as(&sql)
                     .bind(call_record_id)
                     .fetch_all(self.reader())
                     .await
