@@ -1,10 +1,15 @@
 //! `omnivox-bench`: measured, not asserted. Results go to BENCHMARKS.md.
 //!
 //! `cargo run --release -p omnivox-bench -- ingest --database sqlite --connections 64`
+//! `cargo run --release -p omnivox-bench -- seed-calls --database postgres --calls 1000000`
+//! `cargo run --release -p omnivox-bench -- list --database postgres`
 #![allow(clippy::expect_used)] // a benchmark that cannot set itself up should stop loudly
 
+mod bulk;
 mod import;
 mod ingest;
+mod list;
+mod seed_calls;
 mod stream;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -58,6 +63,31 @@ enum Bench {
         #[arg(long, default_value_t = 200)]
         streams: usize,
     },
+    /// A fresh database filled with N call records for the `list` benchmark
+    SeedCalls {
+        #[arg(long, value_enum, default_value = "sqlite")]
+        database: Database,
+        /// SQLite: the database URL (default sqlite://omnivox-bench-data/calls.db); PostgreSQL: the
+        /// server URL (default the test server), the data goes to the schema omnivox_bench
+        #[arg(long)]
+        url: Option<String>,
+        #[arg(long, default_value_t = 1_000_000)]
+        calls: usize,
+    },
+    /// `GET /api/call-records` p50/p95 end to end and in the database, with the query plans
+    List {
+        #[arg(long, value_enum, default_value = "sqlite")]
+        database: Database,
+        /// As for seed-calls
+        #[arg(long)]
+        url: Option<String>,
+        /// Requests timed per filter and page
+        #[arg(long, default_value_t = 200)]
+        requests: usize,
+        /// Leave out the query plans
+        #[arg(long)]
+        no_plans: bool,
+    },
 }
 
 #[tokio::main]
@@ -70,5 +100,7 @@ async fn main() -> anyhow::Result<()> {
         Bench::Stream { omnivox, requests, connections, streams } => {
             stream::run(omnivox, requests, connections, streams).await
         }
+        Bench::SeedCalls { database, url, calls } => seed_calls::run(database, url, calls).await,
+        Bench::List { database, url, requests, no_plans } => list::run(database, url, requests, !no_plans).await,
     }
 }

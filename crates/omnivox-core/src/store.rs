@@ -3,6 +3,7 @@
 //! PostgreSQL implementations and the conformance suite both must pass.
 
 mod audit;
+pub mod call_list;
 mod calls;
 mod imports;
 mod jobs;
@@ -14,6 +15,7 @@ use async_trait::async_trait;
 use crate::ingest::IngestStore;
 
 pub use audit::{AuditEntry, AuditStore, NewAuditEntry};
+pub use call_list::{CallEventView, CallListPosition, CallListQuery, CallPage, PhoneDigits, TextSearch};
 pub use calls::{CallRecordStore, CallRecordView, RecordingView};
 pub use imports::{
     ImportItem, ImportItemRow, ImportProgress, ImportResult, ImportRun, ImportState, ImportStore, ItemOutcome,

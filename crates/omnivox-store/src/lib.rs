@@ -6,6 +6,8 @@
 //! cannot drift apart, and the conformance suite in `tests/` runs every
 //! storage test against both.
 
+mod call_events;
+mod explain;
 mod group_commit;
 mod ingest;
 mod pg_events;
@@ -18,6 +20,7 @@ use std::sync::Arc;
 
 use omnivox_core::{Store, StoreError};
 
+pub use explain::ExplainedStatement;
 pub use pg_events::PgEventBus;
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;

@@ -6,6 +6,7 @@
 //! jobs) the backend passes the difference in.
 
 mod audit;
+pub(crate) mod call_list;
 mod calls;
 pub(crate) mod imports;
 mod ingest;

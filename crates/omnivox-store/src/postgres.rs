@@ -72,7 +72,7 @@ impl Store for PgStore {
 portable::impl_user_store!(PgStore);
 portable::impl_session_store!(PgStore);
 portable::impl_audit_store!(PgStore);
-portable::impl_call_record_store!(PgStore);
+portable::impl_call_record_store!(PgStore, db = sqlx::Postgres, list = crate::portable::call_list::POSTGRES);
 portable::impl_media_store!(PgStore);
 portable::impl_import_store!(PgStore, sqlx::Postgres);
 portable::impl_job_store!(

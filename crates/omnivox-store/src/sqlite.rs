@@ -99,7 +99,7 @@ impl Store for SqliteStore {
 portable::impl_user_store!(SqliteStore);
 portable::impl_session_store!(SqliteStore);
 portable::impl_audit_store!(SqliteStore);
-portable::impl_call_record_store!(SqliteStore);
+portable::impl_call_record_store!(SqliteStore, db = sqlx::Sqlite, list = crate::portable::call_list::SQLITE);
 portable::impl_media_store!(SqliteStore);
 portable::impl_import_store!(SqliteStore, sqlx::Sqlite);
 // SQLite has one writer, so the claiming UPDATE is atomic without row locks.

@@ -8,6 +8,7 @@
 //! reason; under `CI=true` it fails.
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test support: a panic is the report
 
+pub mod calls;
 mod s3;
 
 use std::sync::Arc;

@@ -2,6 +2,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use super::call_list::{CallEventView, CallListQuery, CallPage};
 use super::{StoreResult, UserId};
 use crate::CallSid;
 
@@ -70,6 +71,10 @@ pub struct RecordingView {
 pub trait CallRecordStore {
     async fn call_record(&self, id: i64) -> StoreResult<Option<CallRecordView>>;
     async fn call_record_by_sid(&self, sid: &CallSid) -> StoreResult<Option<CallRecordView>>;
+    /// One page of the Call Records list, each call with its recordings.
+    async fn list_call_records(&self, query: &CallListQuery) -> StoreResult<CallPage>;
+    /// The call's timeline, oldest first.
+    async fn call_events(&self, call_record_id: i64) -> StoreResult<Vec<CallEventView>>;
     async fn count_call_records(&self) -> StoreResult<i64>;
     async fn count_recordings(&self) -> StoreResult<i64>;
 }

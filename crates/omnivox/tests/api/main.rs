@@ -8,6 +8,7 @@ mod media_helpers;
 mod admin_jobs;
 mod archive;
 mod auth;
+mod call_list;
 mod cli;
 mod health;
 mod import_processes;
