@@ -39,12 +39,39 @@ impl IngestStore for SqliteStore {
     }
 }
 
+/// Attempts of one PostgreSQL ingest that the server chose as a deadlock
+/// or serialization victim. Such a transaction was rolled back whole, and
+/// the event is idempotent, so running it again is always safe.
+const PG_ATTEMPTS: u32 = 5;
+
+/// Deadlock detected (40P01) or serialization failure (40001).
+fn is_retryable_conflict(e: &omnivox_core::StoreError) -> bool {
+    let omnivox_core::StoreError::Database(inner) = e else { return false };
+    match inner.downcast_ref::<sqlx::Error>() {
+        Some(sqlx::Error::Database(db)) => matches!(db.code().as_deref(), Some("40P01" | "40001")),
+        _ => false,
+    }
+}
+
 #[async_trait]
 impl IngestStore for PgStore {
     async fn ingest(&self, request: &IngestRequest, follow_ups: &Arc<FollowUps>) -> StoreResult<IngestOutcome> {
-        let mut tx = self.writer().begin().await.map_err(db_error)?;
-        let outcome = pg_fns::ingest_in(&mut tx, request, &**follow_ups).await?;
-        tx.commit().await.map_err(db_error)?;
-        Ok(outcome)
+        let mut attempt = 1;
+        loop {
+            let result = async {
+                let mut tx = self.writer().begin().await.map_err(db_error)?;
+                let outcome = pg_fns::ingest_in(&mut tx, request, &**follow_ups).await?;
+                tx.commit().await.map_err(db_error)?;
+                Ok(outcome)
+            }
+            .await;
+            match result {
+                Err(e) if attempt < PG_ATTEMPTS && is_retryable_conflict(&e) => {
+                    tracing::debug!(attempt, error = %e, "ingest lost a lock conflict; running it again");
+                    attempt += 1;
+                }
+                other => return other,
+            }
+        }
     }
 }

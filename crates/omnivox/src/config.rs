@@ -376,29 +376,6 @@ impl Config {
         }
         Ok(())
     }
-
-    /// Twilio credentials, which `purpose` cannot do without.
-    pub fn require_twilio(&self, purpose: &str) -> Result<(), MissingSetting> {
-        let missing = |what: &'static str, key: &'static str, file_hint: &str| MissingSetting {
-            what,
-            why: format!(" ({purpose} reads your Twilio account)"),
-            key,
-            env: what,
-            file_hint: file_hint.to_owned(),
-            flag_hint: String::new(),
-        };
-        if self.twilio_account_sid.is_none() {
-            return Err(missing("TWILIO_ACCOUNT_SID", "twilio_account_sid", ""));
-        }
-        if self.twilio_auth_token.is_none() {
-            return Err(missing(
-                "TWILIO_AUTH_TOKEN",
-                "twilio_auth_token",
-                "\n  - a file named by TWILIO_AUTH_TOKEN_FILE",
-            ));
-        }
-        Ok(())
-    }
 }
 
 #[cfg(test)]

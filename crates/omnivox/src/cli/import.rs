@@ -26,7 +26,7 @@ pub async fn import_twilio(
     until: Option<String>,
     dry_run: bool,
 ) -> anyhow::Result<()> {
-    config.require_twilio("importing recordings")?;
+    config.twilio_credentials("import twilio")?;
     let store = startup::open_store(config).await?;
     let result = run(config, Arc::clone(&store), since, until, dry_run).await;
     store.close().await;
