@@ -175,14 +175,10 @@ macro_rules! impl_import_store {
                 .await
                 .map_err($crate::db_error)?;
                 if next_page_uri.is_none() {
-                    // The last page: freeze the totals with the run.
+                    // The last page: the run is complete and Twilio's total known.
+                    // (The other counts are always those of the items.)
                     sqlx::query(
-                        "UPDATE import_runs
-                         SET state = 'completed', finished_at = $2, total = seen,
-                             processed = (SELECT COUNT(*) FROM import_items WHERE import_run_id = $1),
-                             imported = (SELECT COUNT(*) FROM import_items WHERE import_run_id = $1 AND outcome = 'imported'),
-                             skipped = (SELECT COUNT(*) FROM import_items WHERE import_run_id = $1 AND outcome = 'skipped'),
-                             errors = (SELECT COUNT(*) FROM import_items WHERE import_run_id = $1 AND outcome = 'error')
+                        "UPDATE import_runs SET state = 'completed', finished_at = $2, total = seen
                          WHERE id = $1 AND state = 'running'",
                     )
                     .bind(id)

@@ -8,7 +8,7 @@ use omnivox_import::Walker;
 use omnivox_jobs::{Job, JobError};
 use serde::{Deserialize, Serialize};
 
-use super::{next_slot, JobContext};
+use super::{schedule_next_slot, JobContext};
 
 /// How the reconciliation sweep runs.
 #[derive(Debug, Clone, Copy)]
@@ -83,9 +83,7 @@ impl SweepRecordings {
         if period_ms == 0 || ctx.walker.is_none() {
             return Ok(());
         }
-        let (slot, run_at) = next_slot(ctx.clock.now(), period_ms)?;
-        ctx.jobs.enqueue_at(&SweepRecordings { slot }, run_at).await?;
-        Ok(())
+        schedule_next_slot(ctx, period_ms, |slot| SweepRecordings { slot }).await
     }
 }
 

@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use omnivox_jobs::{Job, JobError};
 use serde::{Deserialize, Serialize};
 
-use super::{next_slot, JobContext};
+use super::{schedule_next_slot, JobContext};
 
 const HOUR_MS: i64 = 60 * 60 * 1000;
 
@@ -19,9 +19,7 @@ pub struct PurgeExpiredSessions {
 
 impl PurgeExpiredSessions {
     pub async fn schedule_next(ctx: &JobContext) -> anyhow::Result<()> {
-        let (slot, run_at) = next_slot(ctx.clock.now(), HOUR_MS)?;
-        ctx.jobs.enqueue_at(&PurgeExpiredSessions { slot }, run_at).await?;
-        Ok(())
+        schedule_next_slot(ctx, HOUR_MS, |slot| PurgeExpiredSessions { slot }).await
     }
 }
 

@@ -15,7 +15,7 @@ use omnivox_core::ingest::{FollowUps, IngestEvent, IngestOutcome, IngestRequest,
 use omnivox_core::store::NewJob;
 use omnivox_core::{Clock, Store};
 use omnivox_import::Walker;
-use omnivox_jobs::{new_job, JobQueue, Registry};
+use omnivox_jobs::{new_job, Job, JobQueue, Registry};
 use omnivox_media::MediaStorage;
 use omnivox_twilio::{MediaFormat, TwilioClient};
 
@@ -71,11 +71,18 @@ pub async fn schedule_periodic(ctx: &JobContext) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The start of the next `period_ms` slot after `now`: the dedupe key of
-/// a periodic job's next run, and when it runs.
-fn next_slot(now: DateTime<Utc>, period_ms: i64) -> anyhow::Result<(i64, DateTime<Utc>)> {
-    let slot = (now.timestamp_millis() / period_ms + 1) * period_ms;
-    Ok((slot, DateTime::from_timestamp_millis(slot).context("slot out of range")?))
+/// Enqueues the run of a periodic job for the next `period_ms` slot after
+/// now. The slot is the job's dedupe key, so any number of instances
+/// scheduling it produce one run per slot.
+async fn schedule_next_slot<J: Job>(
+    ctx: &JobContext,
+    period_ms: i64,
+    job: impl FnOnce(i64) -> J,
+) -> anyhow::Result<()> {
+    let slot = (ctx.clock.now().timestamp_millis() / period_ms + 1) * period_ms;
+    let run_at = DateTime::<Utc>::from_timestamp_millis(slot).context("slot out of range")?;
+    ctx.jobs.enqueue_at(&job(slot), run_at).await?;
+    Ok(())
 }
 
 /// The follow-up work an ingest commits with its facts: fetch the call's

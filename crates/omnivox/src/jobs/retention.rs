@@ -10,7 +10,7 @@ use omnivox_jobs::{Job, JobError};
 use omnivox_media::Key;
 use serde::{Deserialize, Serialize};
 
-use super::{next_slot, JobContext};
+use super::{schedule_next_slot, JobContext};
 
 const DAY_MS: i64 = 24 * 60 * 60 * 1000;
 /// Recordings deleted per query; the run loops until none is left.
@@ -24,9 +24,7 @@ pub struct ApplyRetention {
 
 impl ApplyRetention {
     pub async fn schedule_next(ctx: &JobContext) -> anyhow::Result<()> {
-        let (slot, run_at) = next_slot(ctx.clock.now(), DAY_MS)?;
-        ctx.jobs.enqueue_at(&ApplyRetention { slot }, run_at).await?;
-        Ok(())
+        schedule_next_slot(ctx, DAY_MS, |slot| ApplyRetention { slot }).await
     }
 }
 
