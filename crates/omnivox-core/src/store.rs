@@ -16,7 +16,7 @@ use crate::ingest::IngestStore;
 
 pub use audit::{AuditEntry, AuditStore, NewAuditEntry};
 pub use call_list::{CallEventView, CallListPosition, CallListQuery, CallPage, PhoneDigits, TextSearch};
-pub use calls::{CallRecordStore, CallRecordView, RecordingView};
+pub use calls::{CallRecordStore, CallRecordView, CampaignView, RecordingView};
 pub use imports::{
     ImportItem, ImportItemRow, ImportProgress, ImportResult, ImportRun, ImportState, ImportStore, ItemOutcome,
     NewImportRun, ReasonCount, SyncGap, IMPORT_JOB_KIND, IMPORT_JOB_MAX_ATTEMPTS,

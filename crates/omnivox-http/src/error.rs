@@ -18,6 +18,10 @@ pub enum ApiError {
     BadCredentials,
     #[error("you are not allowed to do this")]
     Forbidden,
+    /// A state-changing request that rode on the session cookie without
+    /// this page's CSRF token, or came from another site.
+    #[error("{0}")]
+    CrossSite(&'static str),
     #[error("the request's Twilio signature is missing or does not match")]
     BadSignature,
     #[error("{0}")]
@@ -49,6 +53,7 @@ impl ApiError {
             ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
             ApiError::BadCredentials => (StatusCode::UNAUTHORIZED, "bad_credentials"),
             ApiError::Forbidden => (StatusCode::FORBIDDEN, "forbidden"),
+            ApiError::CrossSite(_) => (StatusCode::FORBIDDEN, "csrf"),
             ApiError::BadSignature => (StatusCode::FORBIDDEN, "bad_signature"),
             ApiError::NotConfigured(_) => (StatusCode::SERVICE_UNAVAILABLE, "not_configured"),
             ApiError::NotFound => (StatusCode::NOT_FOUND, "not_found"),

@@ -1,10 +1,11 @@
 //! The HTTP face of Omnivox: the JSON API, health and metrics endpoints, and
-//! (later) the Call Records web page. Handlers are thin: they parse,
+//! the Call Records web page (`web`). Handlers are thin: they parse,
 //! authorize, call the domain and map the answer.
 
 pub mod admin;
 pub mod auth;
 pub mod calls;
+pub mod directory;
 pub mod error;
 pub mod events;
 pub mod extract;
@@ -14,6 +15,7 @@ mod middleware;
 pub mod recordings;
 pub mod retention;
 pub mod state;
+pub mod web;
 pub mod webhooks;
 
 use axum::Router;
@@ -30,11 +32,13 @@ pub fn router(state: AppState) -> Router {
         .merge(auth::router())
         .merge(admin::router())
         .merge(calls::router())
+        .merge(directory::router())
         .merge(imports::router())
         .merge(recordings::router())
         .merge(retention::router())
         .merge(webhooks::router())
         .merge(events::router())
+        .merge(web::router())
         .fallback(|| async { ApiError::NotFound });
     middleware::apply(routes, &settings).with_state(state)
 }

@@ -4,6 +4,7 @@
 //! byte is sent.
 
 mod range;
+mod retry;
 mod stream;
 
 use std::net::SocketAddr;
@@ -11,7 +12,7 @@ use std::net::SocketAddr;
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use omnivox_core::store::{NewAuditEntry, RecordingMedia, RecordingView, User};
 use omnivox_media::Key;
@@ -26,6 +27,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/recordings/{id}/stream", get(play))
         .route("/api/recordings/{id}/download", get(download))
         .route("/api/recordings/{id}/peaks", get(peaks))
+        .route("/api/recordings/{id}/retry", post(retry::retry_sync))
 }
 
 /// The recording `id` if `user` may reach it; 404 otherwise, whether it

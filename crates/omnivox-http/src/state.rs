@@ -4,10 +4,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::FromRef;
+use chrono::{DateTime, Utc};
 use metrics_exporter_prometheus::PrometheusHandle;
 use omnivox_core::events::EventBus;
 use omnivox_core::ingest::Ingestor;
-use omnivox_core::{Clock, Store};
+use omnivox_core::store::NewJob;
+use omnivox_core::{Clock, RecordingSid, Store};
 use omnivox_jobs::JobQueue;
 use omnivox_media::MediaStorage;
 use omnivox_twilio::{MediaFormat, TwilioClient};
@@ -48,6 +50,10 @@ impl Default for HttpSettings {
     }
 }
 
+/// Builds the job that archives a recording's media; the job itself lives
+/// with the other job kinds in the service crate.
+pub type ArchiveJobFn = fn(&RecordingSid, DateTime<Utc>) -> serde_json::Result<NewJob>;
+
 #[derive(Clone, FromRef)]
 pub struct AppState {
     pub store: Arc<dyn Store>,
@@ -64,6 +70,8 @@ pub struct AppState {
     pub twilio_client: Option<TwilioClient>,
     /// Where archived recordings are.
     pub storage: MediaStorage,
+    /// The `archive-media` job for a recording (an admin's retry).
+    pub archive_job: ArchiveJobFn,
     /// Fires when the service begins to shut down (ends event streams).
     pub shutdown: CancellationToken,
 }

@@ -169,6 +169,7 @@ pub(crate) struct CallViewRow {
     pub contact_phone: Option<String>,
     pub contact_name: Option<String>,
     pub agent_id: Option<i64>,
+    pub agent_name: Option<String>,
     pub direction: Option<String>,
     pub from_number: Option<String>,
     pub to_number: Option<String>,
@@ -184,12 +185,14 @@ pub(crate) struct CallViewRow {
 }
 
 pub(crate) const CALL_VIEW_SELECT: &str = "SELECT c.id, c.call_sid, p.code AS campaign_code, p.name AS campaign_name,
-        c.contact_id, k.phone AS contact_phone, k.name AS contact_name, c.agent_id, c.direction, c.from_number,
+        c.contact_id, k.phone AS contact_phone, k.name AS contact_name, c.agent_id,
+        COALESCE(u.display_name, u.username) AS agent_name, c.direction, c.from_number,
         c.to_number, c.status, c.outcome, c.answered_by, c.started_at, c.ended_at, c.duration_seconds,
         c.legal_hold, c.created_at, c.updated_at
     FROM call_records c
     JOIN campaigns p ON p.id = c.campaign_id
-    LEFT JOIN contacts k ON k.id = c.contact_id";
+    LEFT JOIN contacts k ON k.id = c.contact_id
+    LEFT JOIN users u ON u.id = c.agent_id";
 
 impl CallViewRow {
     pub fn into_view(self, recordings: Vec<RecordingView>) -> Result<CallRecordView, StoreError> {
@@ -202,6 +205,7 @@ impl CallViewRow {
             contact_phone: self.contact_phone,
             contact_name: self.contact_name,
             agent_id: self.agent_id.map(UserId),
+            agent_name: self.agent_name,
             direction: self.direction,
             from: self.from_number,
             to: self.to_number,

@@ -149,7 +149,7 @@ async fn pages_neither_repeat_nor_skip_while_calls_arrive(db: TestDb) {
 }
 
 async fn a_page_brings_its_calls_recordings(db: TestDb) {
-    let (calls, _) = seed_world(&db).await;
+    let (calls, agents) = seed_world(&db).await;
     let q = CallListQuery { limit: 10, ..CallListQuery::default() };
     let page = db.store.list_call_records(&q).await.unwrap();
     assert_eq!(page.items.len(), 10);
@@ -158,7 +158,17 @@ async fn a_page_brings_its_calls_recordings(db: TestDb) {
         let seeded = &calls.iter().find(|(id, _)| *id == item.id).unwrap().1;
         assert_eq!(item.recordings.len(), usize::from(seeded.recording), "{}", item.call_id);
         assert_eq!(item, &db.store.call_record(item.id).await.unwrap().unwrap());
+        let seeded_agent = seeded.agent.map(|a| if a == agents[0] { "alice" } else { "bob" });
+        assert_eq!(item.agent_name.as_deref(), seeded_agent, "{}", item.call_id);
     }
+}
+
+async fn the_filters_list_every_campaign_and_user(db: TestDb) {
+    seed_world(&db).await;
+    let campaigns: Vec<String> = db.store.list_campaigns().await.unwrap().into_iter().map(|c| c.id).collect();
+    assert!(campaigns.contains(&"SALES".to_owned()) && campaigns.contains(&"SUPPORT".to_owned()), "{campaigns:?}");
+    let users: Vec<String> = db.store.list_users().await.unwrap().into_iter().map(|u| u.username).collect();
+    assert_eq!(users, ["alice", "bob"]);
 }
 
 async fn part_of_a_number_or_a_name_finds_the_contacts_calls(db: TestDb) {
@@ -232,6 +242,7 @@ both_backends!(
     every_filter_alone_and_combined,
     pages_neither_repeat_nor_skip_while_calls_arrive,
     a_page_brings_its_calls_recordings,
+    the_filters_list_every_campaign_and_user,
     part_of_a_number_or_a_name_finds_the_contacts_calls,
     ties_in_sort_time_are_ordered_by_id_across_pages,
     the_timeline_lists_every_callback_once_in_order,

@@ -36,9 +36,9 @@ pub async fn run(mut config: Config) -> anyhow::Result<()> {
     bootstrap::announce(app.first_admin());
     let addr = app.local_addr()?;
     eprintln!(
-        "Omnivox demo is running at http://{addr}/ with a simulated Twilio account ({}).\n\
-         Calls arrive every few seconds. Sign in with POST /api/auth/login, follow them live at\n\
-         GET /api/events, and read each one at GET /api/call-records/{{id}}.\n\
+        "Omnivox demo is running: open http://{addr}/call-records and sign in as admin.\n\
+         A simulated Twilio account ({}) places a call every few seconds; watch them arrive,\n\
+         play their recordings and open each call.\n\
          Data: {}  (Ctrl-C to stop)",
         sim.base_url(),
         config.database_url

@@ -98,6 +98,7 @@ impl Application {
             twilio: webhooks,
             twilio_client: twilio,
             storage,
+            archive_job: |sid, at| crate::jobs::ArchiveMedia { recording_sid: sid.clone() }.new_job(at),
             shutdown: stopping.clone(),
         };
         let router = omnivox_http::router(state);

@@ -20,6 +20,8 @@ pub struct CallRecordView {
     pub contact_phone: Option<String>,
     pub contact_name: Option<String>,
     pub agent_id: Option<UserId>,
+    /// The agent's display name, or user name when it has none.
+    pub agent_name: Option<String>,
     pub direction: Option<String>,
     pub from: Option<String>,
     pub to: Option<String>,
@@ -65,6 +67,15 @@ pub struct RecordingView {
     pub updated_at: DateTime<Utc>,
 }
 
+/// A campaign, as the Call Records filters list it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CampaignView {
+    /// The code the list filters on (`campaignId`).
+    pub id: String,
+    pub name: String,
+}
+
 /// Reading call records. They are created and changed only by ingest
 /// (`crate::ingest::IngestStore`).
 #[async_trait]
@@ -75,6 +86,8 @@ pub trait CallRecordStore {
     async fn list_call_records(&self, query: &CallListQuery) -> StoreResult<CallPage>;
     /// The call's timeline, oldest first.
     async fn call_events(&self, call_record_id: i64) -> StoreResult<Vec<CallEventView>>;
+    /// Every campaign, by name.
+    async fn list_campaigns(&self) -> StoreResult<Vec<CampaignView>>;
     async fn count_call_records(&self) -> StoreResult<i64>;
     async fn count_recordings(&self) -> StoreResult<i64>;
 }

@@ -58,6 +58,8 @@ pub trait UserStore {
     /// The user and its password hash, for login only.
     async fn user_credentials(&self, username: &str) -> StoreResult<Option<(User, PasswordHash)>>;
     async fn set_password(&self, id: UserId, hash: &PasswordHash) -> StoreResult<()>;
+    /// Every user, by user name.
+    async fn list_users(&self) -> StoreResult<Vec<User>>;
     async fn count_users_with_role(&self, role: Role) -> StoreResult<i64>;
 }
 

@@ -2,6 +2,7 @@
 //! `POST /api/auth/logout`, `GET /api/me`, and the extractors that guard
 //! every other route.
 
+pub mod csrf;
 pub mod password;
 pub mod rate_limit;
 pub mod session;

@@ -115,6 +115,15 @@ macro_rules! impl_call_record_store {
                 rows.into_iter().map(TryInto::try_into).collect()
             }
 
+            async fn list_campaigns(&self) -> omnivox_core::store::StoreResult<Vec<omnivox_core::store::CampaignView>> {
+                let rows: Vec<(String, String)> =
+                    sqlx::query_as("SELECT code, name FROM campaigns ORDER BY name, code")
+                        .fetch_all(self.reader())
+                        .await
+                        .map_err($crate::db_error)?;
+                Ok(rows.into_iter().map(|(id, name)| omnivox_core::store::CampaignView { id, name }).collect())
+            }
+
             async fn count_call_records(&self) -> omnivox_core::store::StoreResult<i64> {
                 sqlx::query_scalar("SELECT COUNT(*) FROM call_records")
                     .fetch_one(self.reader())

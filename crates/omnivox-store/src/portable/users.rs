@@ -37,6 +37,16 @@ macro_rules! impl_user_store {
                 row.map(TryInto::try_into).transpose()
             }
 
+            async fn list_users(&self) -> omnivox_core::store::StoreResult<Vec<omnivox_core::store::User>> {
+                let rows: Vec<$crate::rows::UserRow> = sqlx::query_as(
+                    "SELECT id, username, display_name, role, created_at FROM users ORDER BY username",
+                )
+                .fetch_all(self.reader())
+                .await
+                .map_err($crate::db_error)?;
+                rows.into_iter().map(TryInto::try_into).collect()
+            }
+
             async fn find_user_by_name(
                 &self,
                 username: &str,

@@ -15,4 +15,5 @@ mod import_processes;
 mod imports;
 mod processes;
 mod recordings;
+mod web;
 mod webhooks;
