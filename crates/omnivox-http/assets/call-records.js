@@ -309,6 +309,13 @@ function start() {
     applyFilters();
   });
   moreButton.addEventListener('click', loadMore);
+  const toggle = document.getElementById('toggle-filters');
+  toggle.addEventListener('click', () => {
+    const open = form.classList.toggle('open');
+    toggle.setAttribute('aria-expanded', String(open));
+  });
+  // On a phone the filters fold away, unless some are set.
+  if (FILTERS.slice(1).some((name) => filtersFromUrl()[name])) toggle.click();
   window.addEventListener('popstate', load);
   document.addEventListener('keydown', (e) => {
     if (e.key === 'Escape' && player) closePlayer();

@@ -339,6 +339,32 @@ async fn the_keyboard_alone_signs_in_and_plays_a_call(db: TestDb) {
     browser.close().await;
 }
 
+async fn older_calls_come_a_page_at_a_time(db: TestDb) {
+    let _one = ONE_BROWSER.lock().await;
+    let (app, _sim) = spawn_app_with_twilio(db, &[]).await;
+    let start = chrono::Utc::now() - chrono::Duration::hours(2);
+    for n in 0..75u32 {
+        seed_call(&app.db.store, &SeedCall::new(n, start + chrono::Duration::minutes(i64::from(n)))).await;
+    }
+    let Some(browser) = Browser::start("paging").await else { return };
+    let base = app.base();
+    let password = app.admin_password.clone();
+    browser.sign_in(&base, "admin", &password, "/call-records").await;
+    browser.until("the first page", "return document.querySelectorAll('#calls tbody tr').length === 50").await;
+    assert!(rows(&browser).await[0].contains("+14155550074"), "newest first");
+    browser.click("#more").await;
+    browser.until("the second page", "return document.querySelectorAll('#calls tbody tr').length === 75 && document.querySelector('#more').hidden").await;
+    assert!(rows(&browser).await[74].contains("+14155550000"), "oldest last");
+    let ids: Vec<String> = serde_json::from_value(
+        browser.js("return [...document.querySelectorAll('#calls tbody tr')].map(tr => tr.dataset.id)", vec![]).await,
+    )
+    .unwrap();
+    let unique: std::collections::HashSet<_> = ids.iter().collect();
+    assert_eq!(unique.len(), 75, "no row twice");
+    browser.screenshot("paged").await;
+    browser.close().await;
+}
+
 both_backends!(supervisor_finds_plays_and_opens_calls_live, an_agent_sees_only_their_calls);
 
 mod sqlite_only {
@@ -347,6 +373,11 @@ mod sqlite_only {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn the_removed_buttons_are_nowhere() {
         super::the_removed_buttons_are_nowhere(TestDb::sqlite().await).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn older_calls_come_a_page_at_a_time() {
+        super::older_calls_come_a_page_at_a_time(TestDb::sqlite().await).await;
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
