@@ -44,16 +44,21 @@ async fn place_long_call(
 
 /// Waits until the call's recording is archived (so it has a waveform).
 async fn archived(app: &TestApp, token: &str, call: &SimCall) -> Value {
+    synced(app, token, call, "verified").await
+}
+
+/// Waits until the call's recording has `syncStatus` `want`; the call.
+async fn synced(app: &TestApp, token: &str, call: &SimCall, want: &str) -> Value {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let path = format!("/api/call-records?callSid={}", call.parent_call_sid());
         let body: Value = app.get(&path, Some(token)).await.json().await.unwrap();
         if let Some(item) = body["items"].get(0) {
-            if item["recordings"][0]["syncStatus"] == "verified" {
+            if item["recordings"][0]["syncStatus"] == want {
                 return item.clone();
             }
         }
-        assert!(Instant::now() < deadline, "recording not archived: {body}");
+        assert!(Instant::now() < deadline, "recording never became {want}: {body}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -130,9 +135,17 @@ async fn supervisor_finds_plays_and_opens_calls_live(db: TestDb) {
     assert!(rows(&browser).await[0].contains("+13105550777"));
     browser.screenshot("phone-search").await;
 
+    // Its recording, archived meanwhile, shows so without a reload.
+    archived(&app, &admin, &live).await;
+    browser
+        .until(
+            "the row's recording archived",
+            "return document.querySelector('#calls tbody tr').innerText.includes('Archived')",
+        )
+        .await;
+
     // Play it, then seek to the middle: the position moves there and the
     // server answers the ranged request with 206.
-    archived(&app, &admin, &live).await;
     browser.until("a play button", "return !!document.querySelector('#calls tbody .play-row')").await;
     browser.click("#calls tbody .play-row").await;
     browser
@@ -234,6 +247,25 @@ async fn the_removed_buttons_are_nowhere(db: TestDb) {
         assert!(labels.contains("sign out"), "the page's controls were read: {labels}");
     }
     browser.screenshot("admin-list").await;
+
+    // A recording whose sync failed: the reason, and a retry that works.
+    let broken = sim.add_call(CallSpec { duration_secs: 5, media_missing: true, ..CallSpec::default() });
+    sim.deliver(&app.base(), &broken, &delivery()).await.unwrap();
+    let broken = synced(&app, &admin, &broken, "failed").await;
+    browser.goto(&format!("{base}/call-records/{}", broken["id"])).await;
+    browser.until("the failure and its reason", "const t = document.querySelector('#recordings').innerText; return t.includes('Sync failed') && t.includes('Twilio has no media')").await;
+    assert_accessible(&browser, "/call-records/{id} with a failed sync").await;
+    browser.screenshot("sync-failed").await;
+    browser.click("#recordings button.retry").await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let audit: Value = app.get("/api/admin/audit", Some(&admin)).await.json().await.unwrap();
+        if audit["items"].as_array().unwrap().iter().any(|e| e["action"] == "recording.retry") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the retry button did not retry: {audit}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     browser.close().await;
 }
 
