@@ -19,11 +19,11 @@ use crate::group_commit::GroupCommit;
 use crate::{db_error, PgStore, SqliteStore};
 
 pub(crate) mod sqlite_fns {
-    crate::portable::impl_ingest_fns!(conn = sqlx::SqliteConnection, row_lock = "");
+    crate::portable::impl_ingest_fns!(conn = sqlx::SqliteConnection, row_locks = false);
 }
 
 mod pg_fns {
-    crate::portable::impl_ingest_fns!(conn = sqlx::PgConnection, row_lock = "FOR UPDATE");
+    crate::portable::impl_ingest_fns!(conn = sqlx::PgConnection, row_locks = true);
 }
 
 /// Starts the group-commit writer of a SQLite store on its writer pool.
