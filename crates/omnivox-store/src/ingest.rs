@@ -3,14 +3,11 @@
 //! grouped into commits.
 //!
 //! SQLite has one writer and pays an fsync per commit (`synchronous=FULL`),
-//! so its ingests go through group commit: on a database file, a writer
-//! thread with a connection of its own runs the same statements
-//! (`crate::sqlite_writer`, `crate::sqlite_ingest`); on an in-memory
-//! database, `crate::group_commit` on the writer pool's one connection.
-//! PostgreSQL commits concurrent transactions of many connections with
-//! shared WAL flushes already, and a single batching writer would serialise
-//! its round trips, so each event there has a transaction of its own on the
-//! shared pool.
+//! so its ingests go through group commit (`crate::group_commit`) on the
+//! writer pool's one connection. PostgreSQL commits concurrent transactions
+//! of many connections with shared WAL flushes already, and a single
+//! batching writer would serialise its round trips, so each event there has
+//! a transaction of its own on the shared pool.
 
 use std::sync::Arc;
 
@@ -19,53 +16,20 @@ use omnivox_core::ingest::{FollowUps, IngestOutcome, IngestRequest, IngestStore}
 use omnivox_core::store::StoreResult;
 
 use crate::group_commit::GroupCommit;
-use crate::sqlite_writer::SqliteWriter;
 use crate::{db_error, PgStore, SqliteStore};
 
 pub(crate) mod sqlite_fns {
-    crate::portable::impl_ingest_fns!(conn = sqlx::SqliteConnection, row_locks = false);
+    crate::portable::impl_ingest_fns!(conn = sqlx::SqliteConnection, row_lock = "");
 }
 
 mod pg_fns {
-    crate::portable::impl_ingest_fns!(conn = sqlx::PgConnection, row_locks = true);
+    crate::portable::impl_ingest_fns!(conn = sqlx::PgConnection, row_lock = "FOR UPDATE");
 }
 
-/// How a SQLite store commits its ingests.
-#[derive(Debug, Clone)]
-pub(crate) enum SqliteIngest {
-    /// A database file: the group-commit writer on a connection of its own.
-    File(SqliteWriter),
-    /// An in-memory database exists only for the pool's connection: group
-    /// commit through sqlx on the writer pool.
-    Memory(GroupCommit),
-}
-
-impl SqliteIngest {
-    pub(crate) async fn ingest(
-        &self,
-        request: &IngestRequest,
-        follow_ups: &Arc<FollowUps>,
-    ) -> StoreResult<IngestOutcome> {
-        match self {
-            SqliteIngest::File(w) => w.ingest(request, follow_ups).await,
-            SqliteIngest::Memory(g) => g.ingest(request, follow_ups).await,
-        }
-    }
-}
-
-/// Starts the group-commit writer of a SQLite store at `path` beside its
-/// writer pool.
-pub(crate) fn sqlite_ingest(
-    path: &std::path::Path,
-    busy_timeout: std::time::Duration,
-    writer: sqlx::SqlitePool,
-) -> Result<SqliteIngest, crate::ConnectError> {
-    if path.as_os_str().is_empty() || path.as_os_str() == ":memory:" {
-        let group = GroupCommit::start(writer, sqlite_fns::ingest_boxed, "BEGIN IMMEDIATE")
-            .map_err(|e| crate::ConnectError::Connect(sqlx::Error::Io(e)))?;
-        return Ok(SqliteIngest::Memory(group));
-    }
-    Ok(SqliteIngest::File(SqliteWriter::start(path, busy_timeout, writer).map_err(crate::ConnectError::Connect)?))
+/// Starts the group-commit writer of a SQLite store on its writer pool.
+pub(crate) fn sqlite_group_commit(writer: sqlx::SqlitePool) -> Result<GroupCommit, crate::ConnectError> {
+    GroupCommit::start(writer, sqlite_fns::ingest_boxed, "BEGIN IMMEDIATE")
+        .map_err(|e| crate::ConnectError::Connect(sqlx::Error::Io(e)))
 }
 
 #[async_trait]

@@ -15,8 +15,6 @@ mod portable;
 pub mod postgres;
 mod rows;
 pub mod sqlite;
-mod sqlite_ingest;
-mod sqlite_writer;
 
 use std::sync::Arc;
 

@@ -18,7 +18,7 @@ mod users;
 pub(crate) use audit::impl_audit_store;
 pub(crate) use calls::impl_call_record_store;
 pub(crate) use imports::impl_import_store;
-pub(crate) use ingest::{impl_ingest_fns, ingest_sql};
+pub(crate) use ingest::impl_ingest_fns;
 pub(crate) use ingest_recording::impl_ingest_recording_fns;
 pub(crate) use jobs::impl_job_store;
 pub(crate) use media::impl_media_store;

@@ -16,17 +16,14 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 
 use crate::{db_error, portable, ConnectError, PoolSettings};
 
-/// How long a connection waits for SQLite's write lock.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
-
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     writer: SqlitePool,
     reader: SqlitePool,
-    /// Ingests, committed in groups (see `crate::sqlite_writer`).
-    ingest: crate::ingest::SqliteIngest,
+    /// Ingests, committed in groups through `writer` (see `crate::group_commit`).
+    ingest: crate::group_commit::GroupCommit,
 }
 
 impl SqliteStore {
@@ -39,9 +36,8 @@ impl SqliteStore {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
-            .busy_timeout(BUSY_TIMEOUT)
+            .busy_timeout(Duration::from_secs(10))
             .pragma("temp_store", "memory");
-        let path = options.get_filename().to_path_buf();
         if let Some(folder) = options.get_filename().parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(folder)
                 .map_err(|source| ConnectError::CreateFolder { path: folder.display().to_string(), source })?;
@@ -57,7 +53,7 @@ impl SqliteStore {
             .connect_with(options)
             .await
             .map_err(ConnectError::Connect)?;
-        let ingest = crate::ingest::sqlite_ingest(&path, BUSY_TIMEOUT, writer.clone())?;
+        let ingest = crate::ingest::sqlite_group_commit(writer.clone())?;
         Ok(Self { writer, reader, ingest })
     }
 
@@ -69,7 +65,7 @@ impl SqliteStore {
         &self.reader
     }
 
-    pub(crate) fn group_commit(&self) -> &crate::ingest::SqliteIngest {
+    pub(crate) fn group_commit(&self) -> &crate::group_commit::GroupCommit {
         &self.ingest
     }
 

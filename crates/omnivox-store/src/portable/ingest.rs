@@ -9,83 +9,8 @@
 //! record is found with one SELECT, or created with one INSERT that also
 //! looks its campaign up; the recording is created with one INSERT.
 
-macro_rules! select_call {
-    ($lock:literal) => {
-        concat!(
-            "SELECT id, campaign_id, contact_id, agent_id, facts, created_at FROM call_records WHERE call_sid = $1",
-            $lock
-        )
-    };
-}
-
-macro_rules! select_recording {
-    ($lock:literal) => {
-        concat!(
-            "SELECT id, status, duration_seconds, channels, source, track, started_at, error_code, sync_status, error
-             FROM recordings WHERE recording_sid = $1",
-            $lock
-        )
-    };
-}
-
-/// The ingest statements, shared by the sqlx backends (`impl_ingest_fns!`)
-/// and SQLite's group-commit writer (`crate::group_commit`).
-pub(crate) mod ingest_sql {
-    pub(crate) const INSERT_CALL: &str =
-        "INSERT INTO call_records (call_sid, facts, agent_id, contact_id, status, outcome, direction,
-             from_number, to_number, answered_by, started_at, ended_at, duration_seconds,
-             last_sequence, sort_at, created_at, updated_at, campaign_id)
-         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16, id
-         FROM campaigns WHERE code = $17
-         ON CONFLICT (call_sid) DO NOTHING
-         RETURNING id";
-    pub(crate) const UPDATE_CALL: &str =
-        "UPDATE call_records SET facts = $2, agent_id = $3, contact_id = $4, status = $5,
-             outcome = $6, direction = $7, from_number = $8, to_number = $9, answered_by = $10,
-             started_at = $11, ended_at = $12, duration_seconds = $13, last_sequence = $14,
-             sort_at = $15, updated_at = $16
-         WHERE id = $1";
-    pub(crate) const SELECT_USER: &str = "SELECT id FROM users WHERE id = $1";
-    pub(crate) const INSERT_CONTACT_BY_CAMPAIGN_ID: &str = "INSERT INTO contacts (phone, data_list_id, created_at)
-         SELECT $1, data_list_id, $3 FROM campaigns WHERE id = $2
-         ON CONFLICT (phone) DO NOTHING
-         RETURNING id";
-    pub(crate) const INSERT_CONTACT_BY_CAMPAIGN_CODE: &str = "INSERT INTO contacts (phone, data_list_id, created_at)
-         SELECT $1, data_list_id, $3 FROM campaigns WHERE code = $2
-         ON CONFLICT (phone) DO NOTHING
-         RETURNING id";
-    pub(crate) const SELECT_CONTACT: &str = "SELECT id FROM contacts WHERE phone = $1";
-    pub(crate) const INSERT_DATA_LIST: &str =
-        "INSERT INTO data_lists (name, created_at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING";
-    pub(crate) const INSERT_CAMPAIGN: &str = "INSERT INTO campaigns (code, name, data_list_id, created_at)
-         SELECT $1, $2, id, $3 FROM data_lists WHERE name = $2
-         ON CONFLICT (code) DO NOTHING";
-    pub(crate) const INSERT_CALL_EVENT: &str =
-        "INSERT INTO call_events (call_record_id, source, status, sequence_number, occurred_at, received_at, payload, dedupe_key)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-         ON CONFLICT (call_record_id, dedupe_key) DO NOTHING";
-    pub(crate) const INSERT_RECORDING: &str =
-        "INSERT INTO recordings (recording_sid, call_record_id, status, sync_status, duration_seconds,
-             channels, source, track, error_code, error, found_by, started_at, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)
-         ON CONFLICT (recording_sid) DO NOTHING
-         RETURNING id";
-    pub(crate) const UPDATE_RECORDING: &str =
-        "UPDATE recordings SET status = $2, duration_seconds = $3, channels = $4, source = $5,
-             track = $6, error_code = $7, started_at = $8, sync_status = $9,
-             error = $10, updated_at = $11
-         WHERE id = $1";
-    /// The call record an event merges into; PostgreSQL locks it (SQLite
-    /// has no row locks: its writer holds the database's).
-    pub(crate) const SELECT_CALL: &str = select_call!("");
-    pub(crate) const SELECT_CALL_FOR_UPDATE: &str = select_call!(" FOR UPDATE");
-    /// The recording an event merges into.
-    pub(crate) const SELECT_RECORDING: &str = select_recording!("");
-    pub(crate) const SELECT_RECORDING_FOR_UPDATE: &str = select_recording!(" FOR UPDATE");
-}
-
 macro_rules! impl_ingest_fns {
-    (conn = $conn:ty, row_locks = $locked:literal) => {
+    (conn = $conn:ty, row_lock = $lock:literal) => {
         use omnivox_core::ingest::{
             CallFacts, FollowUps, IngestEvent, IngestOutcome, IngestRequest, RecordingEvent, RecordingStatus,
         };
@@ -99,16 +24,15 @@ macro_rules! impl_ingest_fns {
         type Db = <$conn as sqlx::Connection>::Database;
         type Query<'q> = sqlx::query::Query<'q, Db, <Db as sqlx::Database>::Arguments<'q>>;
 
-        const SELECT_CALL: &str = if $locked {
-            $crate::portable::ingest_sql::SELECT_CALL_FOR_UPDATE
-        } else {
-            $crate::portable::ingest_sql::SELECT_CALL
-        };
-        const SELECT_RECORDING: &str = if $locked {
-            $crate::portable::ingest_sql::SELECT_RECORDING_FOR_UPDATE
-        } else {
-            $crate::portable::ingest_sql::SELECT_RECORDING
-        };
+        const SELECT_CALL: &str = concat!(
+            "SELECT id, campaign_id, contact_id, agent_id, facts, created_at FROM call_records WHERE call_sid = $1 ",
+            $lock
+        );
+        const SELECT_RECORDING: &str = concat!(
+            "SELECT id, status, duration_seconds, channels, source, track, started_at, error_code, sync_status, error
+             FROM recordings WHERE recording_sid = $1 ",
+            $lock
+        );
 
         /// Applies one event on `conn`; the caller commits (or rolls back).
         pub(crate) async fn ingest_in(
@@ -216,7 +140,7 @@ macro_rules! impl_ingest_fns {
                     sqlx::query_as(SELECT_CALL).bind(call_sid).fetch_optional(&mut *conn).await.map_err(db_error)?;
                 // An agent named by a callback URL may have been deleted since.
                 let attributed_agent = match (req.attribution.agent_id, existing.as_ref().and_then(|r| r.agent_id)) {
-                    (Some(agent), None) => sqlx::query_scalar($crate::portable::ingest_sql::SELECT_USER)
+                    (Some(agent), None) => sqlx::query_scalar("SELECT id FROM users WHERE id = $1")
                         .bind(agent.0)
                         .fetch_optional(&mut *conn)
                         .await
@@ -249,12 +173,23 @@ macro_rules! impl_ingest_fns {
                 }
                 let needs_details = d.facts.needs_details();
                 let Some(row) = existing else {
-                    let inserted =
-                        bind_derived(sqlx::query($crate::portable::ingest_sql::INSERT_CALL).bind(call_sid), &d)
-                            .bind(campaign.0)
-                            .fetch_optional(&mut *conn)
-                            .await
-                            .map_err(db_error)?;
+                    let inserted = bind_derived(
+                        sqlx::query(
+                            "INSERT INTO call_records (call_sid, facts, agent_id, contact_id, status, outcome, direction,
+                                 from_number, to_number, answered_by, started_at, ended_at, duration_seconds,
+                                 last_sequence, sort_at, created_at, updated_at, campaign_id)
+                             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16, id
+                             FROM campaigns WHERE code = $17
+                             ON CONFLICT (call_sid) DO NOTHING
+                             RETURNING id",
+                        )
+                        .bind(call_sid),
+                        &d,
+                    )
+                    .bind(campaign.0)
+                    .fetch_optional(&mut *conn)
+                    .await
+                    .map_err(db_error)?;
                     match inserted {
                         Some(r) => {
                             let id = r.try_get::<i64, _>(0).map_err(db_error)?;
@@ -271,10 +206,20 @@ macro_rules! impl_ingest_fns {
                 };
                 let changed = row.facts.0 != d.facts || d.agent_id != row.agent_id || d.contact_id != row.contact_id;
                 if changed {
-                    bind_derived(sqlx::query($crate::portable::ingest_sql::UPDATE_CALL).bind(row.id), &d)
-                        .execute(&mut *conn)
-                        .await
-                        .map_err(db_error)?;
+                    bind_derived(
+                        sqlx::query(
+                            "UPDATE call_records SET facts = $2, agent_id = $3, contact_id = $4, status = $5,
+                                 outcome = $6, direction = $7, from_number = $8, to_number = $9, answered_by = $10,
+                                 started_at = $11, ended_at = $12, duration_seconds = $13, last_sequence = $14,
+                                 sort_at = $15, updated_at = $16
+                             WHERE id = $1",
+                        )
+                        .bind(row.id),
+                        &d,
+                    )
+                    .execute(&mut *conn)
+                    .await
+                    .map_err(db_error)?;
                 }
                 return Ok(CallUpsert { id: row.id, created: false, changed, agent_id: d.agent_id, needs_details });
             }
@@ -291,12 +236,22 @@ macro_rules! impl_ingest_fns {
             now: i64,
         ) -> StoreResult<Option<i64>> {
             let created: Option<i64> = match call {
-                Some(row) => sqlx::query_scalar($crate::portable::ingest_sql::INSERT_CONTACT_BY_CAMPAIGN_ID)
-                    .bind(phone)
-                    .bind(row.campaign_id),
-                None => sqlx::query_scalar($crate::portable::ingest_sql::INSERT_CONTACT_BY_CAMPAIGN_CODE)
-                    .bind(phone)
-                    .bind(campaign_code),
+                Some(row) => sqlx::query_scalar(
+                    "INSERT INTO contacts (phone, data_list_id, created_at)
+                     SELECT $1, data_list_id, $3 FROM campaigns WHERE id = $2
+                     ON CONFLICT (phone) DO NOTHING
+                     RETURNING id",
+                )
+                .bind(phone)
+                .bind(row.campaign_id),
+                None => sqlx::query_scalar(
+                    "INSERT INTO contacts (phone, data_list_id, created_at)
+                     SELECT $1, data_list_id, $3 FROM campaigns WHERE code = $2
+                     ON CONFLICT (phone) DO NOTHING
+                     RETURNING id",
+                )
+                .bind(phone)
+                .bind(campaign_code),
             }
             .bind(now)
             .fetch_optional(&mut *conn)
@@ -304,7 +259,7 @@ macro_rules! impl_ingest_fns {
             .map_err(db_error)?;
             match created {
                 Some(id) => Ok(Some(id)),
-                None => sqlx::query_scalar($crate::portable::ingest_sql::SELECT_CONTACT)
+                None => sqlx::query_scalar("SELECT id FROM contacts WHERE phone = $1")
                     .bind(phone)
                     .fetch_optional(&mut *conn)
                     .await
@@ -314,19 +269,23 @@ macro_rules! impl_ingest_fns {
 
         /// Creates the campaign (and its data list of the same name) unless it exists.
         async fn ensure_campaign(conn: &mut $conn, (code, name): (&str, &str), now: i64) -> StoreResult<()> {
-            sqlx::query($crate::portable::ingest_sql::INSERT_DATA_LIST)
+            sqlx::query("INSERT INTO data_lists (name, created_at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING")
                 .bind(name)
                 .bind(now)
                 .execute(&mut *conn)
                 .await
                 .map_err(db_error)?;
-            sqlx::query($crate::portable::ingest_sql::INSERT_CAMPAIGN)
-                .bind(code)
-                .bind(name)
-                .bind(now)
-                .execute(&mut *conn)
-                .await
-                .map_err(db_error)?;
+            sqlx::query(
+                "INSERT INTO campaigns (code, name, data_list_id, created_at)
+                 SELECT $1, $2, id, $3 FROM data_lists WHERE name = $2
+                 ON CONFLICT (code) DO NOTHING",
+            )
+            .bind(code)
+            .bind(name)
+            .bind(now)
+            .execute(&mut *conn)
+            .await
+            .map_err(db_error)?;
             Ok(())
         }
 

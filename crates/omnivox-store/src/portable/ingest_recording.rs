@@ -27,18 +27,22 @@ macro_rules! impl_ingest_recording_fns {
                     format!("recording:{}:{}", e.recording_sid, e.facts.status.as_str()),
                 ),
             };
-            sqlx::query($crate::portable::ingest_sql::INSERT_CALL_EVENT)
-                .bind(call_id)
-                .bind(source)
-                .bind(status)
-                .bind(sequence)
-                .bind(occurred_at.map(ms))
-                .bind(now)
-                .bind(Json(payload))
-                .bind(dedupe_key)
-                .execute(&mut *conn)
-                .await
-                .map_err(db_error)?;
+            sqlx::query(
+                "INSERT INTO call_events (call_record_id, source, status, sequence_number, occurred_at, received_at, payload, dedupe_key)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                 ON CONFLICT (call_record_id, dedupe_key) DO NOTHING",
+            )
+            .bind(call_id)
+            .bind(source)
+            .bind(status)
+            .bind(sequence)
+            .bind(occurred_at.map(ms))
+            .bind(now)
+            .bind(Json(payload))
+            .bind(dedupe_key)
+            .execute(&mut *conn)
+            .await
+            .map_err(db_error)?;
             Ok(())
         }
 
@@ -53,23 +57,29 @@ macro_rules! impl_ingest_recording_fns {
         ) -> StoreResult<()> {
             let sid = e.recording_sid.as_str();
             let (sync, error) = e.facts.initial_sync();
-            let inserted: Option<i64> = sqlx::query_scalar($crate::portable::ingest_sql::INSERT_RECORDING)
-                .bind(sid)
-                .bind(call_id)
-                .bind(e.facts.status.as_str())
-                .bind(sync.as_str())
-                .bind(e.facts.duration_seconds)
-                .bind(e.facts.channels)
-                .bind(&e.facts.source)
-                .bind(&e.facts.track)
-                .bind(&e.facts.error_code)
-                .bind(error)
-                .bind(req.found_by.as_str())
-                .bind(e.facts.started_at.map(ms))
-                .bind(now)
-                .fetch_optional(&mut *conn)
-                .await
-                .map_err(db_error)?;
+            let inserted: Option<i64> = sqlx::query_scalar(
+                "INSERT INTO recordings (recording_sid, call_record_id, status, sync_status, duration_seconds,
+                     channels, source, track, error_code, error, found_by, started_at, created_at, updated_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)
+                 ON CONFLICT (recording_sid) DO NOTHING
+                 RETURNING id",
+            )
+            .bind(sid)
+            .bind(call_id)
+            .bind(e.facts.status.as_str())
+            .bind(sync.as_str())
+            .bind(e.facts.duration_seconds)
+            .bind(e.facts.channels)
+            .bind(&e.facts.source)
+            .bind(&e.facts.track)
+            .bind(&e.facts.error_code)
+            .bind(error)
+            .bind(req.found_by.as_str())
+            .bind(e.facts.started_at.map(ms))
+            .bind(now)
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(db_error)?;
             if let Some(id) = inserted {
                 outcome.recording_id = Some(id);
                 outcome.recording_created = true;
@@ -97,21 +107,26 @@ macro_rules! impl_ingest_recording_fns {
             } else {
                 (current.sync_status.as_str(), current.error.clone())
             };
-            sqlx::query($crate::portable::ingest_sql::UPDATE_RECORDING)
-                .bind(current.id)
-                .bind(merged.status.as_str())
-                .bind(merged.duration_seconds)
-                .bind(merged.channels)
-                .bind(&merged.source)
-                .bind(&merged.track)
-                .bind(&merged.error_code)
-                .bind(merged.started_at.map(ms))
-                .bind(sync)
-                .bind(error)
-                .bind(now)
-                .execute(&mut *conn)
-                .await
-                .map_err(db_error)?;
+            sqlx::query(
+                "UPDATE recordings SET status = $2, duration_seconds = $3, channels = $4, source = $5,
+                     track = $6, error_code = $7, started_at = $8, sync_status = $9,
+                     error = $10, updated_at = $11
+                 WHERE id = $1",
+            )
+            .bind(current.id)
+            .bind(merged.status.as_str())
+            .bind(merged.duration_seconds)
+            .bind(merged.channels)
+            .bind(&merged.source)
+            .bind(&merged.track)
+            .bind(&merged.error_code)
+            .bind(merged.started_at.map(ms))
+            .bind(sync)
+            .bind(error)
+            .bind(now)
+            .execute(&mut *conn)
+            .await
+            .map_err(db_error)?;
             outcome.recording_changed = true;
             outcome.recording_ready = became_completed;
             Ok(())
