@@ -8,6 +8,7 @@ mod calls;
 mod imports;
 mod jobs;
 mod media;
+mod purge;
 mod users;
 
 use async_trait::async_trait;
@@ -23,6 +24,7 @@ pub use imports::{
 };
 pub use jobs::{ClaimedJob, JobId, JobRow, JobState, JobStore, NewJob};
 pub use media::{MediaStore, MediaUpdate, RecordingMedia};
+pub use purge::{PurgeStore, PurgedCallRecords};
 pub use users::{NewUser, PasswordHash, SessionStore, User, UserId, UserStore};
 
 /// Which database a store talks to.
@@ -67,6 +69,7 @@ pub trait Store:
     + AuditStore
     + MediaStore
     + ImportStore
+    + PurgeStore
     + Send
     + Sync
     + 'static

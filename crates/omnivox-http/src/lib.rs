@@ -12,6 +12,7 @@ pub mod extract;
 pub mod health;
 pub mod imports;
 mod middleware;
+pub mod purge;
 pub mod recordings;
 pub mod retention;
 pub mod state;
@@ -34,6 +35,7 @@ pub fn router(state: AppState) -> Router {
         .merge(calls::router())
         .merge(directory::router())
         .merge(imports::router())
+        .merge(purge::router())
         .merge(recordings::router())
         .merge(retention::router())
         .merge(webhooks::router())

@@ -13,6 +13,7 @@ mod ingest;
 mod ingest_recording;
 mod jobs;
 pub(crate) mod media;
+mod purge;
 mod users;
 
 pub(crate) use audit::impl_audit_store;
@@ -22,6 +23,7 @@ pub(crate) use ingest::impl_ingest_fns;
 pub(crate) use ingest_recording::impl_ingest_recording_fns;
 pub(crate) use jobs::impl_job_store;
 pub(crate) use media::impl_media_store;
+pub(crate) use purge::impl_purge_store;
 pub(crate) use users::{impl_session_store, impl_user_store};
 
 /// Inserts a job unless the same kind and dedupe key is already queued or

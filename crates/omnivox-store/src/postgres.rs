@@ -74,6 +74,7 @@ portable::impl_session_store!(PgStore);
 portable::impl_audit_store!(PgStore);
 portable::impl_call_record_store!(PgStore, db = sqlx::Postgres, list = crate::portable::call_list::POSTGRES);
 portable::impl_media_store!(PgStore);
+portable::impl_purge_store!(PgStore);
 portable::impl_import_store!(PgStore, sqlx::Postgres);
 portable::impl_job_store!(
     PgStore,

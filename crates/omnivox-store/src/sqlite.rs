@@ -101,6 +101,7 @@ portable::impl_session_store!(SqliteStore);
 portable::impl_audit_store!(SqliteStore);
 portable::impl_call_record_store!(SqliteStore, db = sqlx::Sqlite, list = crate::portable::call_list::SQLITE);
 portable::impl_media_store!(SqliteStore);
+portable::impl_purge_store!(SqliteStore);
 portable::impl_import_store!(SqliteStore, sqlx::Sqlite);
 // SQLite has one writer, so the claiming UPDATE is atomic without row locks.
 portable::impl_job_store!(SqliteStore, claim_lock = "", kinds_from_json = "SELECT value FROM json_each");

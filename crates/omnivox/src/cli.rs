@@ -42,6 +42,20 @@ pub enum Command {
     /// Import recordings made before Omnivox
     #[command(subcommand)]
     Import(ImportCommand),
+    /// Delete data for good
+    #[command(subcommand)]
+    Purge(PurgeCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PurgeCommand {
+    /// Delete every call record, recording and its media; campaigns, users,
+    /// contacts and data lists stay
+    CallRecords {
+        /// Really do it (there is no undo)
+        #[arg(long)]
+        yes: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -93,7 +107,30 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
         Command::Import(ImportCommand::Twilio { since, until, dry_run }) => {
             import::import_twilio(&config, since, until, dry_run).await
         }
+        Command::Purge(PurgeCommand::CallRecords { yes }) => purge_call_records(&config, yes).await,
     }
+}
+
+async fn purge_call_records(config: &Config, yes: bool) -> anyhow::Result<()> {
+    let store = startup::open_store(config).await?;
+    let count = store.count_call_records().await?;
+    if !yes {
+        store.close().await;
+        anyhow::bail!(
+            "this deletes all {count} call records, their recordings and media, for good; run again with --yes"
+        );
+    }
+    let storage = omnivox_media::MediaStorage::open(&config.storage_url, config.aws_settings.0.clone())
+        .with_context(|| format!("opening recording storage ({})", config.storage_url))?;
+    let report = omnivox_http::purge::purge_call_records(store.as_ref(), &storage).await;
+    store.close().await;
+    let report = report?;
+    println!(
+        "deleted {} call records, {} recordings and {} media files ({} media files could not be deleted)",
+        report.deleted_call_records, report.deleted_recordings, report.deleted_media_files, report.media_errors
+    );
+    anyhow::ensure!(report.media_errors == 0, "some media files could not be deleted; see the log");
+    Ok(())
 }
 
 async fn serve(config: Config) -> anyhow::Result<()> {

@@ -110,3 +110,17 @@ pub fn follow_ups(can_call_twilio: bool, enrich_delay: chrono::Duration) -> Arc<
         jobs
     })
 }
+
+#[cfg(test)]
+mod purge_tests {
+    use omnivox_jobs::Job;
+
+    use super::{ArchiveMedia, DeleteTwilioRecording, EnrichCall};
+
+    #[test]
+    fn purging_call_records_removes_every_follow_up_job_of_a_call() {
+        for kind in [ArchiveMedia::KIND, DeleteTwilioRecording::KIND, EnrichCall::KIND] {
+            assert!(omnivox_http::purge::CALL_JOB_KINDS.contains(&kind), "{kind}");
+        }
+    }
+}

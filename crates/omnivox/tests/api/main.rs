@@ -14,6 +14,7 @@ mod health;
 mod import_processes;
 mod imports;
 mod processes;
+mod purge;
 mod recordings;
 mod web;
 mod webhooks;
