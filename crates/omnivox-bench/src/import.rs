@@ -4,13 +4,11 @@
 use std::time::{Duration, Instant};
 
 use chrono::{TimeZone, Utc};
-use omnivox::config::{Config, Flags};
-use omnivox::startup::Application;
 use omnivox_testkit::TestDb;
 use omnivox_twilio_sim::{CallSpec, Faults, SimConfig, Simulator};
 use serde_json::{json, Value};
-use tokio_util::sync::CancellationToken;
 
+use crate::server::BenchServer;
 use crate::Database;
 
 const PASSWORD: &str = "bench-password-not-secret";
@@ -49,25 +47,10 @@ pub async fn run(database: Database, recordings: u32, latency_ms: u64, concurren
         ("OMNIVOX_TWILIO_CONCURRENCY", concurrency_text.as_str()),
         ("OMNIVOX_DATABASE_MAX_CONNECTIONS", "32"),
     ];
-    let flags = Flags { listen: Some("127.0.0.1:0".parse()?), database_url: Some(db.url.clone()), ..Flags::default() };
-    let config = Config::load_from(
-        std::path::Path::new("/nonexistent"),
-        &flags,
-        env.iter().map(|(k, v)| (k.to_string(), v.to_string())),
-    )?;
-    let app = Application::build(&config).await?;
-    let base = format!("http://{}", app.local_addr()?);
-    let shutdown = CancellationToken::new();
-    let server = tokio::spawn(app.run_until_stopped(shutdown.clone()));
+    let server = BenchServer::start(&db.url, &env).await?;
+    let base = server.base();
     let client = reqwest::Client::new();
-    let login: Value = client
-        .post(format!("{base}/api/auth/login"))
-        .json(&json!({ "username": "admin", "password": PASSWORD }))
-        .send()
-        .await?
-        .json()
-        .await?;
-    let token = login["token"].as_str().expect("a session token").to_owned();
+    let token = server.admin_token(&client, PASSWORD).await?;
 
     sim.set_faults(Faults { latency: Duration::from_millis(latency_ms), ..Faults::default() });
     sim.clear_request_log();
@@ -100,8 +83,7 @@ pub async fn run(database: Database, recordings: u32, latency_ms: u64, concurren
     println!("  wall:     {:.2} s", wall.as_secs_f64());
     println!("  floor:    {:.2} s (requests × latency ÷ concurrency)", floor.as_secs_f64());
     println!("  ratio:    {:.3} (target ≤ 1.3)", wall.as_secs_f64() / floor.as_secs_f64());
-    shutdown.cancel();
-    let _ = server.await;
+    let _ = server.stop().await;
     sim.shutdown().await;
     Ok(())
 }

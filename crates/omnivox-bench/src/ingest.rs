@@ -6,12 +6,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use omnivox::config::{Config, Flags};
-use omnivox::startup::Application;
 use omnivox_testkit::TestDb;
 use omnivox_twilio::RequestValidator;
-use tokio_util::sync::CancellationToken;
 
+use crate::server::BenchServer;
 use crate::Database;
 
 const PUBLIC_URL: &str = "https://omnivox.bench";
@@ -23,7 +21,6 @@ pub async fn run(database: Database, connections: usize, requests: usize) -> any
         Database::Sqlite => TestDb::sqlite().await,
         Database::Postgres => TestDb::postgres().await.ok_or_else(|| anyhow::anyhow!("no PostgreSQL server"))?,
     };
-    let flags = Flags { listen: Some("127.0.0.1:0".parse()?), database_url: Some(db.url.clone()), ..Flags::default() };
     let media = tempfile::tempdir()?;
     let storage = format!("file://{}", media.path().display());
     // The ingest path alone: the follow-up jobs it commits (archive-media
@@ -38,15 +35,8 @@ pub async fn run(database: Database, connections: usize, requests: usize) -> any
         ("OMNIVOX_ENRICH_DELAY_SECONDS", "86400"),
         ("OMNIVOX_DATABASE_MAX_CONNECTIONS", "32"),
     ];
-    let config = Config::load_from(
-        std::path::Path::new("/nonexistent"),
-        &flags,
-        env.iter().map(|(k, v)| (k.to_string(), v.to_string())),
-    )?;
-    let app = Application::build(&config).await?;
-    let addr = app.local_addr()?;
-    let shutdown = CancellationToken::new();
-    let server = tokio::spawn(app.run_until_stopped(shutdown.clone()));
+    let server = BenchServer::start(&db.url, &env).await?;
+    let addr = server.addr;
 
     let validator = RequestValidator::new(TOKEN);
     let signed_url = format!("{PUBLIC_URL}{PATH}");
@@ -129,7 +119,6 @@ pub async fn run(database: Database, connections: usize, requests: usize) -> any
     );
     let stored = db.store.count_recordings().await?;
     anyhow::ensure!(stored as usize == latencies.len(), "{stored} stored but {} acknowledged", latencies.len());
-    shutdown.cancel();
-    server.await??;
+    server.stop().await?;
     Ok(())
 }

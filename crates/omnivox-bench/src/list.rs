@@ -14,16 +14,14 @@
 
 use std::time::{Duration, Instant};
 
-use omnivox::config::{Config, Flags};
-use omnivox::startup::Application;
 use omnivox_core::store::{CallListQuery, User, UserId};
 use omnivox_core::Role;
 use omnivox_http::calls::{CallListParams, Cursor};
 use omnivox_store::{ExplainedStatement, PgStore, PoolSettings, SqliteStore};
-use tokio_util::sync::CancellationToken;
 
 use crate::bulk::bench_url;
 use crate::seed_calls::{END_MS, SPAN_MS};
+use crate::server::BenchServer;
 use crate::Database;
 
 const PASSWORD: &str = "bench-password-not-secret";
@@ -85,32 +83,16 @@ pub async fn run(database: Database, url: Option<String>, requests: usize, plans
     let db_url = bench_url(database, url);
     let media = tempfile::tempdir()?;
     let storage = format!("file://{}", media.path().display());
-    let flags = Flags { listen: Some("127.0.0.1:0".parse()?), database_url: Some(db_url.clone()), ..Flags::default() };
     let env = [
         ("OMNIVOX_JOB_CONCURRENCY", "0"),
         ("OMNIVOX_STORAGE_URL", storage.as_str()),
         ("OMNIVOX_ADMIN_PASSWORD", PASSWORD),
     ];
-    let config = Config::load_from(
-        std::path::Path::new("/nonexistent"),
-        &flags,
-        env.iter().map(|(k, v)| (k.to_string(), v.to_string())),
-    )?;
-    let app = Application::build(&config).await?;
-    let addr = app.local_addr()?;
-    let store = app.store().clone();
-    let shutdown = CancellationToken::new();
-    let server = tokio::spawn(app.run_until_stopped(shutdown.clone()));
+    let server = BenchServer::start(&db_url, &env).await?;
+    let addr = server.addr;
+    let store = server.store.clone();
     let client = reqwest::Client::builder().pool_max_idle_per_host(1).build()?;
-    let login: serde_json::Value = client
-        .post(format!("http://{addr}/api/auth/login"))
-        .json(&serde_json::json!({"username": "admin", "password": PASSWORD}))
-        .send()
-        .await?
-        .error_for_status()?
-        .json()
-        .await?;
-    let token = login["token"].as_str().ok_or_else(|| anyhow::anyhow!("no token"))?.to_owned();
+    let token = server.admin_token(&client, PASSWORD).await?;
     let explainer = match database {
         Database::Sqlite => Explainer::Sqlite(SqliteStore::connect(&db_url, &PoolSettings::default()).await?),
         Database::Postgres => Explainer::Postgres(PgStore::connect(&db_url, &PoolSettings::default()).await?),
@@ -183,8 +165,7 @@ pub async fn run(database: Database, url: Option<String>, requests: usize, plans
             println!("```\n{}\n--\n{}\n```", abridged(&s.sql), plan.join("\n"));
         }
     }
-    shutdown.cancel();
-    server.await??;
+    server.stop().await?;
     Ok(())
 }
 

@@ -10,6 +10,7 @@ mod import;
 mod ingest;
 mod list;
 mod seed_calls;
+mod server;
 mod stream;
 
 use clap::{Parser, Subcommand, ValueEnum};
