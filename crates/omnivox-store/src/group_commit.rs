@@ -1,18 +1,21 @@
-//! Group commit for the ingest transaction.
+//! Group commit for SQLite's ingest transaction.
 //!
 //! A durable acknowledgement costs an fsync per commit; committing each
-//! callback alone caps ingest at the disk's fsync rate. Here one writer task
-//! owns the ingest write path: callers queue their event and wait; the task
-//! takes every event waiting (up to [`MAX_BATCH`]) and applies them in one
-//! transaction, each under its own savepoint, then commits once and only
-//! then answers each caller with its own outcome.
+//! callback alone caps ingest at the disk's fsync rate. Here one writer
+//! thread owns the ingest write path, on a connection of its own
+//! (`crate::ingest::sqlite` says why): callers queue their event and wait;
+//! the thread takes every event waiting (up to [`MAX_BATCH`]), applies them
+//! in one transaction, commits once and only then answers each caller with
+//! its own outcome.
 //!
 //! Why this is as safe as one transaction per event:
 //! - Nobody is answered before the commit that holds their event has
 //!   returned; a failed commit answers nobody from that attempt.
-//! - An event that fails rolls back to its savepoint, which undoes exactly
-//!   its own writes (and its follow-up jobs, written in the same savepoint);
-//!   its caller gets the error, the others are unaffected.
+//! - If an event fails, the batch is rolled back and applied again with each
+//!   event under its own savepoint: a failing event rolls back to its
+//!   savepoint, which undoes exactly its own writes (and its follow-up jobs,
+//!   written in the same savepoint); its caller gets the error, the others
+//!   are unaffected.
 //! - If the batch itself fails (a savepoint cannot be rolled back, or the
 //!   COMMIT fails, e.g. on a deferred foreign key), everything is rolled
 //!   back and the events are applied again one transaction each, so each
@@ -20,29 +23,35 @@
 //! - Events of one batch run one after another on one connection, so a
 //!   later event sees the earlier ones' writes (two deliveries of a new call
 //!   in one batch create one row), exactly as in serial transactions.
-//! - The task takes a connection from the backend's writer pool for each
-//!   batch, so other writes using that pool interleave between batches.
+//! - SQLite has one writer at a time. So that this connection and the
+//!   store's writer pool never contend for the write lock (a deferred
+//!   transaction of the pool could otherwise fail to upgrade), the thread
+//!   holds the writer pool's one connection while it applies a batch: other
+//!   writes interleave between batches.
 
+use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
-use futures::future::BoxFuture;
 use omnivox_core::ingest::{FollowUps, IngestOutcome, IngestRequest};
 use omnivox_core::store::{StoreError, StoreResult};
-use sqlx::{Acquire as _, Connection as _, Database, Pool};
+use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::db_error;
+use crate::ingest::sqlite::{open, run_now, rusqlite_error};
+use crate::ingest::steps::ingest_in;
 
 /// Most events committed together.
 pub(crate) const MAX_BATCH: usize = 256;
 
-/// Applies one event on a connection inside a transaction the caller owns.
-pub(crate) type IngestFn<DB> = for<'c> fn(
-    &'c mut <DB as Database>::Connection,
-    &'c IngestRequest,
-    &'c FollowUps,
-) -> BoxFuture<'c, StoreResult<IngestOutcome>>;
+/// Applies one event on the connection, inside a transaction the caller owns.
+pub(crate) type IngestFn = fn(&mut Connection, &IngestRequest, &FollowUps) -> StoreResult<IngestOutcome>;
+
+/// The ingest steps, run on the writer's connection.
+fn ingest(conn: &mut Connection, req: &IngestRequest, follow_ups: &FollowUps) -> StoreResult<IngestOutcome> {
+    run_now(ingest_in(conn, req, follow_ups))
+}
 
 struct Pending {
     request: IngestRequest,
@@ -59,7 +68,7 @@ pub(crate) struct Stats {
 }
 
 /// The handle callers queue their events on. Cheap to clone; the writer
-/// task ends when the last handle is dropped.
+/// thread ends when the last handle is dropped.
 #[derive(Clone)]
 pub(crate) struct GroupCommit {
     queue: mpsc::Sender<Pending>,
@@ -73,18 +82,23 @@ impl std::fmt::Debug for GroupCommit {
 }
 
 impl GroupCommit {
-    /// Starts the writer on a thread of its own.
-    /// `begin` opens each transaction (SQLite: `BEGIN IMMEDIATE`, so that
-    /// the write lock is taken, or waited for, before anything is read).
-    pub(crate) fn start<DB: Database>(
-        pool: Pool<DB>,
-        ingest: IngestFn<DB>,
-        begin: &'static str,
+    /// Opens the database file at `path` for the writer and starts its
+    /// thread; `pool` is the store's one-connection writer pool.
+    pub(crate) fn start(path: &Path, busy_timeout: Duration, pool: sqlx::SqlitePool) -> std::io::Result<Self> {
+        Self::start_with(path, busy_timeout, pool, ingest)
+    }
+
+    pub(crate) fn start_with(
+        path: &Path,
+        busy_timeout: Duration,
+        pool: sqlx::SqlitePool,
+        ingest: IngestFn,
     ) -> std::io::Result<Self> {
+        let conn = open(path, busy_timeout).map_err(std::io::Error::other)?;
         let (queue, events) = mpsc::channel(MAX_BATCH * 4);
         let stats = Arc::new(Stats::default());
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-        let task = writer(Writer { pool, ingest, begin }, events, Arc::clone(&stats));
+        let task = writer(Writer { conn, pool, ingest }, events, Arc::clone(&stats));
         std::thread::Builder::new().name("omnivox-ingest".into()).spawn(move || runtime.block_on(task))?;
         Ok(Self { queue, stats })
     }
@@ -111,20 +125,24 @@ fn stopped() -> StoreError {
     StoreError::Database("the ingest writer has stopped (the store is closed)".into())
 }
 
-struct Writer<DB: Database> {
-    pool: Pool<DB>,
-    ingest: IngestFn<DB>,
-    begin: &'static str,
+struct Writer {
+    conn: Connection,
+    pool: sqlx::SqlitePool,
+    ingest: IngestFn,
 }
 
-async fn writer<DB: Database>(w: Writer<DB>, mut events: mpsc::Receiver<Pending>, stats: Arc<Stats>) {
+async fn writer(mut w: Writer, mut events: mpsc::Receiver<Pending>, stats: Arc<Stats>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while events.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let size = batch.len() as u64;
         stats.batches.fetch_add(1, Ordering::Relaxed);
         stats.events.fetch_add(size, Ordering::Relaxed);
         stats.largest.fetch_max(size, Ordering::Relaxed);
-        let results = apply(&w, &batch).await;
+        let results = match w.pool.acquire().await {
+            // Held (not used) while the batch is applied: the write lock's token.
+            Ok(_token) => apply(&mut w, &batch),
+            Err(e) => batch.iter().map(|_| Err(StoreError::Database(e.to_string().into()))).collect(),
+        };
         for (pending, result) in batch.drain(..).zip(results) {
             // A caller that stopped waiting (a dropped request) needs no answer.
             let _ = pending.reply.send(result);
@@ -132,76 +150,103 @@ async fn writer<DB: Database>(w: Writer<DB>, mut events: mpsc::Receiver<Pending>
     }
 }
 
+/// Why a batch was not committed; either way nothing of it was.
+enum Failed {
+    /// An event failed.
+    Event,
+    /// The transaction failed.
+    Batch(StoreError),
+}
+
+impl From<rusqlite::Error> for Failed {
+    fn from(e: rusqlite::Error) -> Self {
+        Failed::Batch(rusqlite_error(e))
+    }
+}
+
 /// One result per event, in order.
-async fn apply<DB: Database>(w: &Writer<DB>, batch: &[Pending]) -> Vec<StoreResult<IngestOutcome>> {
-    let mut conn = match w.pool.acquire().await {
-        Ok(conn) => conn,
-        Err(e) => return failed_all(batch, &e),
-    };
+fn apply(w: &mut Writer, batch: &[Pending]) -> Vec<StoreResult<IngestOutcome>> {
     if batch.len() > 1 {
-        match together(w, &mut conn, batch).await {
+        let outcome = match together(w, batch, false) {
+            Err(Failed::Event) => together(w, batch, true),
+            other => other,
+        };
+        match outcome {
             Ok(results) => return results,
-            Err(e) => {
-                tracing::warn!(
-                    error = %e,
-                    events = batch.len(),
-                    "group commit failed and was rolled back; applying the events one transaction each"
-                );
-                // The rollbacks queued by dropping the transaction run first;
-                // a connection still in a transaction after them is replaced.
-                if conn.ping().await.is_err() || conn.is_in_transaction() {
-                    let _ = conn.close().await;
-                    conn = match w.pool.acquire().await {
-                        Ok(conn) => conn,
-                        Err(e) => return failed_all(batch, &e),
-                    };
-                }
-            }
+            Err(Failed::Event) => {}
+            Err(Failed::Batch(e)) => tracing::warn!(
+                error = %e,
+                events = batch.len(),
+                "group commit failed and was rolled back; applying the events one transaction each"
+            ),
         }
     }
-    let mut results = Vec::with_capacity(batch.len());
-    for pending in batch {
-        results.push(alone(w, &mut conn, pending).await);
+    batch.iter().map(|pending| alone(w, pending)).collect()
+}
+
+fn begin(conn: &Connection) -> rusqlite::Result<()> {
+    // A transaction left open by a failed COMMIT is rolled back first.
+    if !conn.is_autocommit() {
+        conn.execute_batch("ROLLBACK")?;
     }
-    results
+    // IMMEDIATE: the write lock is taken (or waited for) before anything is read.
+    conn.execute_batch("BEGIN IMMEDIATE")
 }
 
-fn failed_all(batch: &[Pending], e: &sqlx::Error) -> Vec<StoreResult<IngestOutcome>> {
-    batch.iter().map(|_| Err(StoreError::Database(e.to_string().into()))).collect()
+fn rollback(conn: &Connection) {
+    if !conn.is_autocommit() {
+        if let Err(e) = conn.execute_batch("ROLLBACK") {
+            tracing::warn!(error = %e, "rolling back an ingest transaction failed");
+        }
+    }
 }
 
-/// The whole batch in one transaction, each event under a savepoint. An
-/// `Err` means nothing of the batch was committed.
-async fn together<DB: Database>(
-    w: &Writer<DB>,
-    conn: &mut DB::Connection,
+/// The whole batch in one transaction, committed only if it all succeeds.
+/// Without savepoints a failing event fails the batch (`Failed::Event`);
+/// with them, it fails alone.
+fn together(w: &mut Writer, batch: &[Pending], savepoints: bool) -> Result<Vec<StoreResult<IngestOutcome>>, Failed> {
+    begin(&w.conn)?;
+    let applied = batch_in_transaction(w, batch, savepoints).and_then(|results| {
+        w.conn.execute_batch("COMMIT")?;
+        Ok(results)
+    });
+    if applied.is_err() {
+        rollback(&w.conn);
+    }
+    applied
+}
+
+fn batch_in_transaction(
+    w: &mut Writer,
     batch: &[Pending],
-) -> Result<Vec<StoreResult<IngestOutcome>>, sqlx::Error> {
-    let mut tx = conn.begin_with(w.begin).await?;
+    savepoints: bool,
+) -> Result<Vec<StoreResult<IngestOutcome>>, Failed> {
     let mut results = Vec::with_capacity(batch.len());
     for pending in batch {
-        let mut savepoint = (&mut tx).begin().await?;
-        let result = (w.ingest)(&mut *savepoint, &pending.request, &*pending.follow_ups).await;
-        match result {
-            Ok(_) => savepoint.commit().await?,
-            Err(_) => savepoint.rollback().await?,
+        if savepoints {
+            w.conn.execute_batch("SAVEPOINT event")?;
+        }
+        let result = (w.ingest)(&mut w.conn, &pending.request, &*pending.follow_ups);
+        match (&result, savepoints) {
+            (Err(_), false) => return Err(Failed::Event),
+            (Err(_), true) => w.conn.execute_batch("ROLLBACK TO event; RELEASE event")?,
+            (Ok(_), true) => w.conn.execute_batch("RELEASE event")?,
+            (Ok(_), false) => {}
         }
         results.push(result);
     }
-    tx.commit().await?;
     Ok(results)
 }
 
-async fn alone<DB: Database>(
-    w: &Writer<DB>,
-    conn: &mut DB::Connection,
-    pending: &Pending,
-) -> StoreResult<IngestOutcome> {
-    let mut tx = conn.begin_with(w.begin).await.map_err(db_error)?;
-    // On an error the transaction is dropped, which rolls it back.
-    let outcome = (w.ingest)(&mut *tx, &pending.request, &*pending.follow_ups).await?;
-    tx.commit().await.map_err(db_error)?;
-    Ok(outcome)
+/// One event in a transaction of its own.
+fn alone(w: &mut Writer, pending: &Pending) -> StoreResult<IngestOutcome> {
+    begin(&w.conn).map_err(rusqlite_error)?;
+    let applied = (w.ingest)(&mut w.conn, &pending.request, &*pending.follow_ups)
+        .and_then(|outcome| w.conn.execute_batch("COMMIT").map(|()| outcome).map_err(rusqlite_error));
+    if applied.is_err() {
+        rollback(&w.conn);
+    }
+    applied
 }
 
 #[cfg(test)]

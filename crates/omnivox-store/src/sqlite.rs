@@ -14,7 +14,11 @@ use omnivox_core::store::{Backend, StoreResult};
 use omnivox_core::Store;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
+use crate::group_commit::GroupCommit;
 use crate::{db_error, portable, ConnectError, PoolSettings};
+
+/// How long a connection waits for another's write lock before failing.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 
@@ -23,7 +27,7 @@ pub struct SqliteStore {
     writer: SqlitePool,
     reader: SqlitePool,
     /// Ingests, committed in groups through `writer` (see `crate::group_commit`).
-    ingest: crate::group_commit::GroupCommit,
+    ingest: GroupCommit,
 }
 
 impl SqliteStore {
@@ -36,7 +40,7 @@ impl SqliteStore {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10))
+            .busy_timeout(BUSY_TIMEOUT)
             .pragma("temp_store", "memory");
         if let Some(folder) = options.get_filename().parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(folder)
@@ -50,10 +54,11 @@ impl SqliteStore {
             .map_err(ConnectError::Connect)?;
         let reader = SqlitePoolOptions::new()
             .max_connections(settings.max_connections.max(1))
-            .connect_with(options)
+            .connect_with(options.clone())
             .await
             .map_err(ConnectError::Connect)?;
-        let ingest = crate::ingest::sqlite_group_commit(writer.clone())?;
+        let ingest = GroupCommit::start(options.get_filename(), BUSY_TIMEOUT, writer.clone())
+            .map_err(|e| ConnectError::Connect(sqlx::Error::Io(e)))?;
         Ok(Self { writer, reader, ingest })
     }
 
@@ -65,7 +70,7 @@ impl SqliteStore {
         &self.reader
     }
 
-    pub(crate) fn group_commit(&self) -> &crate::group_commit::GroupCommit {
+    pub(crate) fn group_commit(&self) -> &GroupCommit {
         &self.ingest
     }
 

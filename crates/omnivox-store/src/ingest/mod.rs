@@ -1,13 +1,20 @@
-//! `IngestStore` for both backends: the statements are written once
-//! (`portable::impl_ingest_fns!`); each backend chooses how events are
-//! grouped into commits.
+//! `IngestStore` for both backends. The steps are written once
+//! (`steps::ingest_in`, against `exec::Exec`); each backend chooses the
+//! connection they run on and how events are grouped into commits.
 //!
 //! SQLite has one writer and pays an fsync per commit (`synchronous=FULL`),
-//! so its ingests go through group commit (`crate::group_commit`) on the
-//! writer pool's one connection. PostgreSQL commits concurrent transactions
-//! of many connections with shared WAL flushes already, and a single
-//! batching writer would serialise its round trips, so each event there has
-//! a transaction of its own on the shared pool.
+//! so its ingests go through group commit (`crate::group_commit`), on a
+//! connection the writer thread drives itself (`sqlite`). PostgreSQL
+//! commits concurrent transactions of many connections with shared WAL
+//! flushes already, and a single batching writer would serialise its round
+//! trips, so each event there has a transaction of its own on the shared
+//! pool (`pg`).
+
+pub(crate) mod exec;
+mod pg;
+mod recording;
+pub(crate) mod sqlite;
+pub(crate) mod steps;
 
 use std::sync::Arc;
 
@@ -15,22 +22,7 @@ use async_trait::async_trait;
 use omnivox_core::ingest::{FollowUps, IngestOutcome, IngestRequest, IngestStore};
 use omnivox_core::store::StoreResult;
 
-use crate::group_commit::GroupCommit;
 use crate::{db_error, PgStore, SqliteStore};
-
-pub(crate) mod sqlite_fns {
-    crate::portable::impl_ingest_fns!(conn = sqlx::SqliteConnection, row_lock = "");
-}
-
-mod pg_fns {
-    crate::portable::impl_ingest_fns!(conn = sqlx::PgConnection, row_lock = "FOR UPDATE");
-}
-
-/// Starts the group-commit writer of a SQLite store on its writer pool.
-pub(crate) fn sqlite_group_commit(writer: sqlx::SqlitePool) -> Result<GroupCommit, crate::ConnectError> {
-    GroupCommit::start(writer, sqlite_fns::ingest_boxed, "BEGIN IMMEDIATE")
-        .map_err(|e| crate::ConnectError::Connect(sqlx::Error::Io(e)))
-}
 
 #[async_trait]
 impl IngestStore for SqliteStore {
@@ -60,7 +52,7 @@ impl IngestStore for PgStore {
         loop {
             let result = async {
                 let mut tx = self.writer().begin().await.map_err(db_error)?;
-                let outcome = pg_fns::ingest_in(&mut tx, request, &**follow_ups).await?;
+                let outcome = steps::ingest_in(&mut *tx, request, &**follow_ups).await?;
                 tx.commit().await.map_err(db_error)?;
                 Ok(outcome)
             }
