@@ -12,7 +12,7 @@ use omnivox_core::ingest::{CallFacts, FollowUps, IngestEvent, IngestOutcome, Ing
 use omnivox_core::store::{StoreError, StoreResult};
 use serde_json::value::RawValue;
 
-use super::exec::{params, Exec};
+use super::exec::{params, Exec, Param};
 use super::recording::{append_timeline, upsert_recording};
 use crate::rows::{ms, CallIngestRow};
 
@@ -77,8 +77,8 @@ struct Derived {
 
 const INSERT_CALL: &str = "INSERT INTO call_records (call_sid, facts, agent_id, contact_id, status, outcome, direction,
          from_number, to_number, answered_by, started_at, ended_at, duration_seconds,
-         last_sequence, sort_at, created_at, updated_at, campaign_id)
-     SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16, id
+         last_sequence, sort_at, created_at, updated_at, campaign_id, has_recording)
+     SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16, id, $18 = 1
      FROM campaigns WHERE code = $17
      ON CONFLICT (call_sid) DO NOTHING
      RETURNING id";
@@ -90,13 +90,13 @@ const UPDATE_CALL: &str = "UPDATE call_records SET facts = $2, agent_id = $3, co
      WHERE id = $1";
 
 /// Writes the call record (`INSERT_CALL` or `UPDATE_CALL`: `$1` is the key,
-/// `$2..=$16` the derived columns, then `tail` if any).
+/// `$2..=$16` the derived columns, then `tail`).
 async fn write_call<E: Exec>(
     conn: &mut E,
     sql: &'static str,
-    key: crate::ingest::exec::Param<'_>,
+    key: Param<'_>,
     d: &Derived,
-    tail: Option<&str>,
+    tail: &[Param<'_>],
 ) -> StoreResult<Option<i64>> {
     let f = &d.facts;
     let facts = json(f)?;
@@ -120,10 +120,10 @@ async fn write_call<E: Exec>(
         started_at.unwrap_or(d.sort_at_default),
         d.now,
     ];
-    let mut values = Vec::with_capacity(17);
+    let mut values = Vec::with_capacity(1 + derived.len() + tail.len());
     values.push(key);
     values.extend_from_slice(&derived);
-    values.extend(tail.map(crate::ingest::exec::Param::from));
+    values.extend_from_slice(tail);
     conn.fetch_id(sql, &values).await
 }
 
@@ -169,7 +169,12 @@ async fn upsert_call<E: Exec>(conn: &mut E, req: &IngestRequest, now: i64) -> St
         }
         let needs_details = d.facts.needs_details();
         let Some(row) = existing else {
-            match write_call(conn, INSERT_CALL, call_sid.into(), &d, Some(campaign.0)).await? {
+            // A call first heard of through its recording is created as
+            // recorded, since the recording is inserted next in the same
+            // transaction: the trigger that keeps `has_recording` then finds
+            // nothing to change, instead of rewriting the new row at once.
+            let recorded = i64::from(matches!(req.event, IngestEvent::Recording(_)));
+            match write_call(conn, INSERT_CALL, call_sid.into(), &d, &params![campaign.0, recorded]).await? {
                 Some(id) => {
                     let agent_id = d.agent_id;
                     return Ok(CallUpsert { id, created: true, changed: true, agent_id, needs_details });
@@ -184,7 +189,7 @@ async fn upsert_call<E: Exec>(conn: &mut E, req: &IngestRequest, now: i64) -> St
         };
         let changed = row.facts.0 != d.facts || d.agent_id != row.agent_id || d.contact_id != row.contact_id;
         if changed {
-            write_call(conn, UPDATE_CALL, row.id.into(), &d, None).await?;
+            write_call(conn, UPDATE_CALL, row.id.into(), &d, &[]).await?;
         }
         return Ok(CallUpsert { id: row.id, created: false, changed, agent_id: d.agent_id, needs_details });
     }
