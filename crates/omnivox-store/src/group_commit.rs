@@ -1,12 +1,13 @@
-//! Group commit for SQLite's ingest transaction.
+//! Group commit for the ingest transaction, on both backends.
 //!
-//! A durable acknowledgement costs an fsync per commit; committing each
-//! callback alone caps ingest at the disk's fsync rate. Here one writer
-//! thread owns the ingest write path, on a connection of its own
-//! (`crate::ingest::sqlite` says why): callers queue their event and wait;
-//! the thread takes every event waiting (up to [`MAX_BATCH`]), applies them
-//! in one transaction, commits once and only then answers each caller with
-//! its own outcome.
+//! A durable acknowledgement costs a commit (an fsync on SQLite, a WAL
+//! flush on PostgreSQL) and a transaction's own round trips; committing
+//! each callback alone caps ingest there. Here writers own the ingest write
+//! path: callers queue their event and wait; a writer takes every event
+//! waiting on its queue (up to [`MAX_BATCH`]), applies them in one
+//! transaction, commits once and only then answers each caller with its own
+//! outcome. Under light load a batch is one event, so nobody waits for
+//! company.
 //!
 //! Why this is as safe as one transaction per event:
 //! - Nobody is answered before the commit that holds their event has
@@ -19,41 +20,67 @@
 //! - If the batch itself fails (a savepoint cannot be rolled back, or the
 //!   COMMIT fails, e.g. on a deferred foreign key), everything is rolled
 //!   back and the events are applied again one transaction each, so each
-//!   caller again gets exactly its own result.
+//!   caller again gets exactly its own result. A batch the server rolled
+//!   back to break a deadlock is simply run again: every event is
+//!   idempotent.
 //! - Events of one batch run one after another on one connection, so a
 //!   later event sees the earlier ones' writes (two deliveries of a new call
-//!   in one batch create one row), exactly as in serial transactions.
-//! - SQLite has one writer at a time. So that this connection and the
-//!   store's writer pool never contend for the write lock (a deferred
-//!   transaction of the pool could otherwise fail to upgrade), the thread
-//!   holds the writer pool's one connection while it applies a batch: other
-//!   writes interleave between batches.
+//!   in one batch create one row), exactly as in serial transactions; and
+//!   all events of one call go to the same writer, so one instance's writers
+//!   never wait for each other's row locks.
+//!
+//! Each backend supplies its writers (`crate::ingest::sqlite`: one, on a
+//! thread of its own; `crate::ingest::pg`: several tasks).
 
-use std::path::Path;
+use std::future::Future;
+use std::hash::{Hash as _, Hasher as _};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
 
+use futures::future::BoxFuture;
 use omnivox_core::ingest::{FollowUps, IngestOutcome, IngestRequest};
 use omnivox_core::store::{StoreError, StoreResult};
-use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::ingest::sqlite::{open, run_now, rusqlite_error};
-use crate::ingest::steps::ingest_in;
+use crate::ingest::exec::Exec;
 
 /// Most events committed together.
 pub(crate) const MAX_BATCH: usize = 256;
 
-/// Applies one event on the connection, inside a transaction the caller owns.
-pub(crate) type IngestFn = fn(&mut Connection, &IngestRequest, &FollowUps) -> StoreResult<IngestOutcome>;
+/// Runs of one batch (or one event) that the server rolled back to break a
+/// deadlock, before its callers get the error.
+const ATTEMPTS: u32 = 5;
 
-/// The ingest steps, run on the writer's connection.
-fn ingest(conn: &mut Connection, req: &IngestRequest, follow_ups: &FollowUps) -> StoreResult<IngestOutcome> {
-    run_now(ingest_in(conn, req, follow_ups))
+/// A connection batches run on: the ingest statements plus transaction control.
+pub(crate) trait BatchConn: Exec {
+    /// Starts the batch's transaction.
+    const BEGIN: &'static str;
+
+    /// Runs one transaction-control statement (`BEGIN`, `COMMIT`, `SAVEPOINT event`, …).
+    fn control(&mut self, sql: &'static str) -> impl Future<Output = StoreResult<()>> + Send;
+
+    /// Ends the transaction a failure left open, if any.
+    fn rollback(&mut self) -> impl Future<Output = ()> + Send;
+
+    /// Whether the server rolled the transaction back to resolve a
+    /// conflict (deadlock, serialization failure): running it again is safe.
+    fn is_conflict(e: &StoreError) -> bool;
 }
 
-struct Pending {
+/// Applies one event on a connection, inside a transaction the caller owns.
+pub(crate) type IngestFn<C> =
+    for<'c> fn(&'c mut C, &'c IngestRequest, &'c FollowUps) -> BoxFuture<'c, StoreResult<IngestOutcome>>;
+
+/// The ingest steps, as an [`IngestFn`].
+pub(crate) fn ingest_steps<'c, C: Exec>(
+    conn: &'c mut C,
+    req: &'c IngestRequest,
+    follow_ups: &'c FollowUps,
+) -> BoxFuture<'c, StoreResult<IngestOutcome>> {
+    Box::pin(crate::ingest::steps::ingest_in(conn, req, follow_ups))
+}
+
+pub(crate) struct Pending {
     request: IngestRequest,
     follow_ups: Arc<FollowUps>,
     reply: oneshot::Sender<StoreResult<IngestOutcome>>,
@@ -67,40 +94,37 @@ pub(crate) struct Stats {
     pub largest: AtomicU64,
 }
 
-/// The handle callers queue their events on. Cheap to clone; the writer
-/// thread ends when the last handle is dropped.
+/// One writer: applies a batch on whatever connection it holds.
+pub(crate) trait Writer {
+    fn apply(&mut self, batch: &[Pending]) -> impl Future<Output = Vec<StoreResult<IngestOutcome>>>;
+}
+
+/// The handle callers queue their events on. Cheap to clone; the writers
+/// end when the last handle is dropped.
 #[derive(Clone)]
 pub(crate) struct GroupCommit {
-    queue: mpsc::Sender<Pending>,
+    queues: Arc<[mpsc::Sender<Pending>]>,
     stats: Arc<Stats>,
 }
 
 impl std::fmt::Debug for GroupCommit {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("GroupCommit").field("stats", &self.stats).finish()
+        f.debug_struct("GroupCommit").field("writers", &self.queues.len()).field("stats", &self.stats).finish()
     }
 }
 
 impl GroupCommit {
-    /// Opens the database file at `path` for the writer and starts its
-    /// thread; `pool` is the store's one-connection writer pool.
-    pub(crate) fn start(path: &Path, busy_timeout: Duration, pool: sqlx::SqlitePool) -> std::io::Result<Self> {
-        Self::start_with(path, busy_timeout, pool, ingest)
-    }
-
-    pub(crate) fn start_with(
-        path: &Path,
-        busy_timeout: Duration,
-        pool: sqlx::SqlitePool,
-        ingest: IngestFn,
-    ) -> std::io::Result<Self> {
-        let conn = open(path, busy_timeout).map_err(std::io::Error::other)?;
-        let (queue, events) = mpsc::channel(MAX_BATCH * 4);
+    /// `writers` queues, each with the loop that its writer must run
+    /// (`run`, on a task or thread of the backend's choosing).
+    pub(crate) fn with_queues(writers: usize) -> (Self, Vec<Queue>) {
         let stats = Arc::new(Stats::default());
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-        let task = writer(Writer { conn, pool, ingest }, events, Arc::clone(&stats));
-        std::thread::Builder::new().name("omnivox-ingest".into()).spawn(move || runtime.block_on(task))?;
-        Ok(Self { queue, stats })
+        let (senders, queues) = (0..writers.max(1))
+            .map(|_| {
+                let (tx, rx) = mpsc::channel(MAX_BATCH * 4);
+                (tx, Queue { events: rx, stats: Arc::clone(&stats) })
+            })
+            .unzip::<_, _, Vec<_>, Vec<_>>();
+        (Self { queues: senders.into(), stats }, queues)
     }
 
     /// Queues the event and waits until it is committed (or has failed).
@@ -109,9 +133,12 @@ impl GroupCommit {
         request: &IngestRequest,
         follow_ups: &Arc<FollowUps>,
     ) -> StoreResult<IngestOutcome> {
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        request.call_sid().as_str().hash(&mut hasher);
+        let queue = &self.queues[(hasher.finish() % self.queues.len() as u64) as usize];
         let (reply, answer) = oneshot::channel();
         let pending = Pending { request: request.clone(), follow_ups: Arc::clone(follow_ups), reply };
-        self.queue.send(pending).await.map_err(|_| stopped())?;
+        queue.send(pending).await.map_err(|_| stopped())?;
         answer.await.map_err(|_| stopped())?
     }
 
@@ -125,29 +152,34 @@ fn stopped() -> StoreError {
     StoreError::Database("the ingest writer has stopped (the store is closed)".into())
 }
 
-struct Writer {
-    conn: Connection,
-    pool: sqlx::SqlitePool,
-    ingest: IngestFn,
+/// One writer's queue.
+pub(crate) struct Queue {
+    events: mpsc::Receiver<Pending>,
+    stats: Arc<Stats>,
 }
 
-async fn writer(mut w: Writer, mut events: mpsc::Receiver<Pending>, stats: Arc<Stats>) {
-    let mut batch = Vec::with_capacity(MAX_BATCH);
-    while events.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        let size = batch.len() as u64;
-        stats.batches.fetch_add(1, Ordering::Relaxed);
-        stats.events.fetch_add(size, Ordering::Relaxed);
-        stats.largest.fetch_max(size, Ordering::Relaxed);
-        let results = match w.pool.acquire().await {
-            // Held (not used) while the batch is applied: the write lock's token.
-            Ok(_token) => apply(&mut w, &batch),
-            Err(e) => batch.iter().map(|_| Err(StoreError::Database(e.to_string().into()))).collect(),
-        };
-        for (pending, result) in batch.drain(..).zip(results) {
-            // A caller that stopped waiting (a dropped request) needs no answer.
-            let _ = pending.reply.send(result);
+impl Queue {
+    /// The writer's loop: until every handle is dropped, applies what is
+    /// waiting and answers each caller.
+    pub(crate) async fn run(mut self, mut writer: impl Writer) {
+        let mut batch = Vec::with_capacity(MAX_BATCH);
+        while self.events.recv_many(&mut batch, MAX_BATCH).await > 0 {
+            let size = batch.len() as u64;
+            self.stats.batches.fetch_add(1, Ordering::Relaxed);
+            self.stats.events.fetch_add(size, Ordering::Relaxed);
+            self.stats.largest.fetch_max(size, Ordering::Relaxed);
+            let results = writer.apply(&batch).await;
+            for (pending, result) in batch.drain(..).zip(results) {
+                // A caller that stopped waiting (a dropped request) needs no answer.
+                let _ = pending.reply.send(result);
+            }
         }
     }
+}
+
+/// Every event of the batch failed with `e` (no connection, say).
+pub(crate) fn all_failed(batch: &[Pending], e: &dyn std::fmt::Display) -> Vec<StoreResult<IngestOutcome>> {
+    batch.iter().map(|_| Err(StoreError::Database(e.to_string().into()))).collect()
 }
 
 /// Why a batch was not committed; either way nothing of it was.
@@ -158,80 +190,84 @@ enum Failed {
     Batch(StoreError),
 }
 
-impl From<rusqlite::Error> for Failed {
-    fn from(e: rusqlite::Error) -> Self {
-        Failed::Batch(rusqlite_error(e))
-    }
-}
-
 /// One result per event, in order.
-fn apply(w: &mut Writer, batch: &[Pending]) -> Vec<StoreResult<IngestOutcome>> {
+pub(crate) async fn apply<C: BatchConn>(
+    conn: &mut C,
+    ingest: IngestFn<C>,
+    batch: &[Pending],
+) -> Vec<StoreResult<IngestOutcome>> {
     if batch.len() > 1 {
-        let outcome = match together(w, batch, false) {
-            Err(Failed::Event) => together(w, batch, true),
-            other => other,
-        };
-        match outcome {
-            Ok(results) => return results,
-            Err(Failed::Event) => {}
-            Err(Failed::Batch(e)) => tracing::warn!(
-                error = %e,
-                events = batch.len(),
-                "group commit failed and was rolled back; applying the events one transaction each"
-            ),
+        let mut savepoints = false;
+        for attempt in 1..=ATTEMPTS {
+            match together(conn, ingest, batch, savepoints).await {
+                Ok(results) => return results,
+                Err(Failed::Event) if !savepoints => savepoints = true,
+                Err(Failed::Batch(e)) if C::is_conflict(&e) && attempt < ATTEMPTS => {
+                    tracing::debug!(attempt, error = %e, "ingest batch lost a lock conflict; running it again");
+                }
+                Err(Failed::Event) => break,
+                Err(Failed::Batch(e)) => {
+                    tracing::warn!(
+                        error = %e,
+                        events = batch.len(),
+                        "group commit failed and was rolled back; applying the events one transaction each"
+                    );
+                    break;
+                }
+            }
         }
     }
-    batch.iter().map(|pending| alone(w, pending)).collect()
-}
-
-fn begin(conn: &Connection) -> rusqlite::Result<()> {
-    // A transaction left open by a failed COMMIT is rolled back first.
-    if !conn.is_autocommit() {
-        conn.execute_batch("ROLLBACK")?;
+    let mut results = Vec::with_capacity(batch.len());
+    for pending in batch {
+        results.push(alone(conn, ingest, pending).await);
     }
-    // IMMEDIATE: the write lock is taken (or waited for) before anything is read.
-    conn.execute_batch("BEGIN IMMEDIATE")
-}
-
-fn rollback(conn: &Connection) {
-    if !conn.is_autocommit() {
-        if let Err(e) = conn.execute_batch("ROLLBACK") {
-            tracing::warn!(error = %e, "rolling back an ingest transaction failed");
-        }
-    }
+    results
 }
 
 /// The whole batch in one transaction, committed only if it all succeeds.
 /// Without savepoints a failing event fails the batch (`Failed::Event`);
 /// with them, it fails alone.
-fn together(w: &mut Writer, batch: &[Pending], savepoints: bool) -> Result<Vec<StoreResult<IngestOutcome>>, Failed> {
-    begin(&w.conn)?;
-    let applied = batch_in_transaction(w, batch, savepoints).and_then(|results| {
-        w.conn.execute_batch("COMMIT")?;
-        Ok(results)
-    });
+async fn together<C: BatchConn>(
+    conn: &mut C,
+    ingest: IngestFn<C>,
+    batch: &[Pending],
+    savepoints: bool,
+) -> Result<Vec<StoreResult<IngestOutcome>>, Failed> {
+    conn.control(C::BEGIN).await.map_err(Failed::Batch)?;
+    let applied = match in_transaction(conn, ingest, batch, savepoints).await {
+        Ok(results) => conn.control("COMMIT").await.map(|()| results).map_err(Failed::Batch),
+        Err(failed) => Err(failed),
+    };
     if applied.is_err() {
-        rollback(&w.conn);
+        conn.rollback().await;
     }
     applied
 }
 
-fn batch_in_transaction(
-    w: &mut Writer,
+async fn in_transaction<C: BatchConn>(
+    conn: &mut C,
+    ingest: IngestFn<C>,
     batch: &[Pending],
     savepoints: bool,
 ) -> Result<Vec<StoreResult<IngestOutcome>>, Failed> {
     let mut results = Vec::with_capacity(batch.len());
     for pending in batch {
         if savepoints {
-            w.conn.execute_batch("SAVEPOINT event")?;
+            conn.control("SAVEPOINT event").await.map_err(Failed::Batch)?;
         }
-        let result = (w.ingest)(&mut w.conn, &pending.request, &*pending.follow_ups);
-        match (&result, savepoints) {
-            (Err(_), false) => return Err(Failed::Event),
-            (Err(_), true) => w.conn.execute_batch("ROLLBACK TO event; RELEASE event")?,
-            (Ok(_), true) => w.conn.execute_batch("RELEASE event")?,
-            (Ok(_), false) => {}
+        let result = match ingest(conn, &pending.request, &*pending.follow_ups).await {
+            // The server has rolled the whole transaction back.
+            Err(e) if C::is_conflict(&e) => return Err(Failed::Batch(e)),
+            result => result,
+        };
+        match &result {
+            Err(_) if !savepoints => return Err(Failed::Event),
+            Err(_) => {
+                conn.control("ROLLBACK TO SAVEPOINT event").await.map_err(Failed::Batch)?;
+                conn.control("RELEASE SAVEPOINT event").await.map_err(Failed::Batch)?;
+            }
+            Ok(_) if savepoints => conn.control("RELEASE SAVEPOINT event").await.map_err(Failed::Batch)?,
+            Ok(_) => {}
         }
         results.push(result);
     }
@@ -239,14 +275,28 @@ fn batch_in_transaction(
 }
 
 /// One event in a transaction of its own.
-fn alone(w: &mut Writer, pending: &Pending) -> StoreResult<IngestOutcome> {
-    begin(&w.conn).map_err(rusqlite_error)?;
-    let applied = (w.ingest)(&mut w.conn, &pending.request, &*pending.follow_ups)
-        .and_then(|outcome| w.conn.execute_batch("COMMIT").map(|()| outcome).map_err(rusqlite_error));
-    if applied.is_err() {
-        rollback(&w.conn);
+async fn alone<C: BatchConn>(conn: &mut C, ingest: IngestFn<C>, pending: &Pending) -> StoreResult<IngestOutcome> {
+    let mut attempt = 1;
+    loop {
+        let applied = async {
+            conn.control(C::BEGIN).await?;
+            let outcome = ingest(conn, &pending.request, &*pending.follow_ups).await?;
+            conn.control("COMMIT").await?;
+            Ok(outcome)
+        }
+        .await;
+        match applied {
+            Ok(outcome) => return Ok(outcome),
+            Err(e) => {
+                conn.rollback().await;
+                if !(C::is_conflict(&e) && attempt < ATTEMPTS) {
+                    return Err(e);
+                }
+                tracing::debug!(attempt, error = %e, "ingest lost a lock conflict; running it again");
+                attempt += 1;
+            }
+        }
     }
-    applied
 }
 
 #[cfg(test)]

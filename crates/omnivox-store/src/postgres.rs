@@ -10,6 +10,7 @@ use omnivox_core::store::{Backend, StoreResult};
 use omnivox_core::Store;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
+use crate::group_commit::GroupCommit;
 use crate::{db_error, portable, ConnectError, PoolSettings};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
@@ -17,6 +18,8 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres")
 #[derive(Debug, Clone)]
 pub struct PgStore {
     pool: PgPool,
+    /// Ingests, committed in groups (see `crate::group_commit`).
+    ingest: GroupCommit,
 }
 
 impl PgStore {
@@ -30,7 +33,9 @@ impl PgStore {
             .connect_with(options)
             .await
             .map_err(ConnectError::Connect)?;
-        Ok(Self { pool })
+        let writers = ingest_writers(settings.max_connections);
+        let ingest = crate::ingest::pg::start_group_commit(pool.clone(), writers, crate::group_commit::ingest_steps);
+        Ok(Self { pool, ingest })
     }
 
     /// The pool, for `LISTEN/NOTIFY` and for tests.
@@ -45,6 +50,17 @@ impl PgStore {
     pub(crate) fn reader(&self) -> &PgPool {
         &self.pool
     }
+
+    pub(crate) fn group_commit(&self) -> &GroupCommit {
+        &self.ingest
+    }
+}
+
+/// Ingest writers for a pool of `max_connections`: a quarter of the pool,
+/// the rest being for reads and jobs; two at least, so that one waiting on
+/// another instance's row lock does not stop every ingest.
+fn ingest_writers(max_connections: u32) -> usize {
+    (max_connections as usize / 4).clamp(2, 16)
 }
 
 #[async_trait]

@@ -57,8 +57,13 @@ impl SqliteStore {
             .connect_with(options.clone())
             .await
             .map_err(ConnectError::Connect)?;
-        let ingest = GroupCommit::start(options.get_filename(), BUSY_TIMEOUT, writer.clone())
-            .map_err(|e| ConnectError::Connect(sqlx::Error::Io(e)))?;
+        let ingest = crate::ingest::sqlite::start_group_commit(
+            options.get_filename(),
+            BUSY_TIMEOUT,
+            writer.clone(),
+            crate::group_commit::ingest_steps,
+        )
+        .map_err(|e| ConnectError::Connect(sqlx::Error::Io(e)))?;
         Ok(Self { writer, reader, ingest })
     }
 

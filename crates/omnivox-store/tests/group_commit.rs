@@ -1,6 +1,6 @@
-//! Ingests committed together (SQLite's group commit; on PostgreSQL the
-//! same calls run as concurrent transactions): an event that fails is
-//! refused alone, and events of one call arriving together make one row.
+//! Ingests committed together (group commit, on both backends): an event
+//! that fails is refused alone, and events of one call arriving together
+//! make one row.
 //!
 //! To make the events meet, the test first takes the database's write lock
 //! from a connection of its own (SQLite: `BEGIN IMMEDIATE`; PostgreSQL: an

@@ -7,10 +7,9 @@
 //! the machine's CPU time and SQLite itself under a tenth; a batch of ingests
 //! is a few hundred statements. Here the writer thread runs them itself.
 //!
-//! Every future here completes without waiting, so the writer polls each
-//! event's steps once (`run_now`) instead of scheduling them.
+//! Every future of this connection completes without waiting; they block
+//! the writer's thread, which is theirs alone.
 
-use std::future::Future;
 use std::path::Path;
 use std::time::Duration;
 
@@ -19,7 +18,10 @@ use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{CachedStatement, Connection, OpenFlags};
 use sqlx::types::Json;
 
+use omnivox_core::ingest::IngestOutcome;
+
 use super::exec::{select_sql, Exec, Param};
+use crate::group_commit::{self, all_failed, BatchConn, GroupCommit, IngestFn, Pending, Writer};
 use crate::rows::{CallIngestRow, RecordingIngestRow};
 
 pub(crate) fn rusqlite_error(e: rusqlite::Error) -> StoreError {
@@ -37,13 +39,6 @@ pub(crate) fn open(path: &Path, busy_timeout: Duration) -> rusqlite::Result<Conn
     conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA temp_store = memory;")?;
     conn.set_prepared_statement_cache_capacity(64);
     Ok(conn)
-}
-
-/// The output of a future that completes without waiting, as every one of
-/// this connection's does.
-pub(crate) fn run_now<T>(future: impl Future<Output = StoreResult<T>>) -> StoreResult<T> {
-    futures::FutureExt::now_or_never(std::pin::pin!(future))
-        .unwrap_or_else(|| Err(StoreError::Corrupt("a SQLite ingest step waited; it never should".into())))
 }
 
 impl rusqlite::ToSql for Param<'_> {
@@ -127,4 +122,65 @@ impl Exec for Connection {
             })
         })
     }
+}
+
+impl BatchConn for Connection {
+    // IMMEDIATE: the write lock is taken (or waited for) before anything is read.
+    const BEGIN: &'static str = "BEGIN IMMEDIATE";
+
+    async fn control(&mut self, sql: &'static str) -> StoreResult<()> {
+        self.execute_batch(sql).map_err(rusqlite_error)
+    }
+
+    async fn rollback(&mut self) {
+        if !self.is_autocommit() {
+            if let Err(e) = self.execute_batch("ROLLBACK") {
+                tracing::warn!(error = %e, "rolling back an ingest transaction failed");
+            }
+        }
+    }
+
+    /// The one writer waits for the write lock (`busy_timeout`) instead.
+    fn is_conflict(_: &StoreError) -> bool {
+        false
+    }
+}
+
+/// SQLite's one writer: its own connection, and the store's one-connection
+/// writer pool, held while a batch is applied. SQLite has one writer at a
+/// time, so this way the two never contend for the write lock (a deferred
+/// transaction of the pool could otherwise fail to upgrade): other writes
+/// interleave between batches.
+struct SqliteWriter {
+    conn: Connection,
+    pool: sqlx::SqlitePool,
+    ingest: IngestFn<Connection>,
+}
+
+impl Writer for SqliteWriter {
+    async fn apply(&mut self, batch: &[Pending]) -> Vec<StoreResult<IngestOutcome>> {
+        match self.pool.acquire().await {
+            // Held (not used) while the batch is applied: the write lock's token.
+            Ok(_token) => group_commit::apply(&mut self.conn, self.ingest, batch).await,
+            Err(e) => all_failed(batch, &e),
+        }
+    }
+}
+
+/// Starts SQLite's group commit: one writer, on a thread of its own, on a
+/// connection it opens to the database file at `path`; `pool` is the
+/// store's writer pool.
+pub(crate) fn start_group_commit(
+    path: &Path,
+    busy_timeout: Duration,
+    pool: sqlx::SqlitePool,
+    ingest: IngestFn<Connection>,
+) -> std::io::Result<GroupCommit> {
+    let conn = open(path, busy_timeout).map_err(std::io::Error::other)?;
+    let (group, mut queues) = GroupCommit::with_queues(1);
+    let queue = queues.pop().ok_or_else(|| std::io::Error::other("no queue"))?;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let writer = SqliteWriter { conn, pool, ingest };
+    std::thread::Builder::new().name("omnivox-ingest".into()).spawn(move || runtime.block_on(queue.run(writer)))?;
+    Ok(group)
 }
