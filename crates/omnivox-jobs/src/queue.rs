@@ -99,10 +99,14 @@ impl JobQueue {
         Ok(id)
     }
 
-    /// Wakes this instance's idle workers (after jobs were enqueued by
-    /// other means, such as inside an ingest transaction).
+    /// Wakes one idle worker of this instance (after jobs were enqueued by
+    /// other means, such as inside an ingest transaction), or the next to
+    /// go idle if none is. One, not all: under a burst of callbacks each
+    /// would otherwise send every worker to claim, and all but one would
+    /// find nothing. A worker that claims a job wakes the next one
+    /// (`Worker::run_one`), so a burst of jobs still spreads over them all.
     pub fn notify(&self) {
-        self.wake.notify_waiters();
+        self.wake.notify_one();
     }
 
     pub(crate) fn store(&self) -> &Arc<dyn JobStore + Send + Sync> {

@@ -140,6 +140,8 @@ impl<C: Send + Sync + 'static> Worker<C> {
         else {
             return Ok(None);
         };
+        // There may be more: let another idle worker look.
+        self.queue.notify();
         let span = tracing::info_span!("job", kind = %job.kind, job_id = job.id.0, attempt = job.attempts);
         let outcome = self.execute(job, shutdown).instrument(span).await?;
         Ok(Some(outcome))

@@ -21,6 +21,8 @@ use tokio_util::sync::CancellationToken;
 struct Ctx {
     runs: AtomicUsize,
     started: Notify,
+    /// `Slow` jobs that have begun.
+    begun: AtomicUsize,
     /// Reasons passed to `on_dead`.
     dead: std::sync::Mutex<Vec<String>>,
 }
@@ -83,6 +85,7 @@ impl Job for Slow {
     const KIND: &'static str = "slow";
     type Context = Ctx;
     async fn run(self, ctx: &Ctx) -> Result<(), JobError> {
+        ctx.begun.fetch_add(1, Ordering::SeqCst);
         ctx.started.notify_one();
         tokio::time::sleep(Duration::from_millis(self.0)).await;
         ctx.runs.fetch_add(1, Ordering::SeqCst);
@@ -236,7 +239,37 @@ async fn spawned_workers_on_two_instances_run_each_job_once(db: TestDb) {
     assert_eq!(h.ctx.runs.load(Ordering::SeqCst), 40);
 }
 
+/// Ingest enqueues jobs inside its own transaction and then wakes one idle
+/// worker; a worker that claims a job wakes the next, so jobs that arrive
+/// together still start together on every idle worker, long before any
+/// worker's next poll.
+async fn jobs_enqueued_together_start_on_every_idle_worker(db: TestDb) {
+    let h = harness(&db);
+    let settings = WorkerSettings { concurrency: 4, poll_interval: Duration::from_secs(60), ..settings() };
+    let worker = Arc::new(Worker::new(h.queue.clone(), registry(), Arc::clone(&h.ctx), settings));
+    let shutdown = CancellationToken::new();
+    let handle = Arc::clone(&worker).spawn(shutdown.clone());
+    // Every worker has looked, found nothing and gone idle for a minute.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let now = h.clock.now();
+    for _ in 0..4 {
+        let job = omnivox_jobs::new_job(&Slow(3000), now).unwrap();
+        h.store.enqueue_job(&job, now).await.unwrap().unwrap();
+    }
+    h.queue.notify();
+    for _ in 0..100 {
+        if h.ctx.begun.load(Ordering::SeqCst) == 4 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(h.ctx.begun.load(Ordering::SeqCst), 4, "all four jobs running at once");
+    shutdown.cancel();
+    tokio::time::timeout(Duration::from_secs(10), handle).await.unwrap().unwrap();
+}
+
 both_backends!(
+    jobs_enqueued_together_start_on_every_idle_worker,
     failing_job_backs_off_more_each_time_then_goes_to_the_dead_letter,
     a_permanent_error_goes_straight_to_the_dead_letter,
     a_job_whose_worker_died_runs_again_after_its_lease,
