@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 /// Ordered by privilege: `Agent < Supervisor < Admin`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     Agent,

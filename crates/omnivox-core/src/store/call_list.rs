@@ -137,6 +137,7 @@ pub struct CallPage {
 
 /// One line of a call's timeline: a callback or an enrichment, as received.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CallEventView {
     pub id: i64,

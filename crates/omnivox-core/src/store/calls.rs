@@ -8,6 +8,7 @@ use crate::CallSid;
 
 /// A call record as the API shows it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CallRecordView {
     pub id: i64,
@@ -38,6 +39,7 @@ pub struct CallRecordView {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct RecordingView {
     pub id: i64,
@@ -69,6 +71,7 @@ pub struct RecordingView {
 
 /// A campaign, as the Call Records filters list it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CampaignView {
     /// The code the list filters on (`campaignId`).

@@ -21,6 +21,7 @@ pub const IMPORT_JOB_KIND: &str = "import-twilio-recordings";
 pub const IMPORT_JOB_MAX_ATTEMPTS: i64 = 12;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum ImportState {
     Running,
@@ -48,6 +49,7 @@ impl ImportState {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum ItemOutcome {
     Imported,
@@ -85,6 +87,7 @@ pub struct NewImportRun {
 
 /// How far a run got.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ImportProgress {
     pub pages_read: i64,
@@ -95,6 +98,7 @@ pub struct ImportProgress {
 
 /// What a run did: the counts of its items.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ImportResult {
     pub imported: i64,
@@ -105,6 +109,7 @@ pub struct ImportResult {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ImportRun {
     pub id: i64,
@@ -131,6 +136,7 @@ impl ImportRun {
 
 /// One recording's fate in a run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ImportItem {
     pub recording_sid: String,
@@ -140,6 +146,7 @@ pub struct ImportItem {
 
 /// An item as listed, with its position for paging.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ImportItemRow {
     pub id: i64,
@@ -149,6 +156,7 @@ pub struct ImportItemRow {
 
 /// How many items share an outcome and reason.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ReasonCount {
     pub outcome: ItemOutcome,
@@ -158,6 +166,7 @@ pub struct ReasonCount {
 
 /// A recording the reconciliation sweep found because its webhook never came.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct SyncGap {
     pub recording_id: i64,
