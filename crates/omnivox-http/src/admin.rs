@@ -9,7 +9,7 @@ use omnivox_core::store::{AuditEntry, JobId, JobRow, JobState};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::Admin;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::Query;
 use crate::state::AppState;
 
@@ -20,14 +20,15 @@ pub fn router() -> Router<AppState> {
         .route("/api/admin/audit", get(list_audit))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct AuditQuery {
     /// The `nextCursor` of the previous page.
     cursor: Option<i64>,
     limit: Option<i64>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct AuditPage {
     items: Vec<AuditEntry>,
@@ -35,6 +36,12 @@ struct AuditPage {
 }
 
 /// The audit log, newest first, a page at a time.
+#[utoipa::path(
+    get, path = "/api/admin/audit", tag = "admin",
+    description = "Role: admin.",
+    params(AuditQuery),
+    responses((status = 200, description = "A page of the audit log", body = AuditPage), (status = 401, description = "Not signed in", body = ErrorBody), (status = 403, description = "Signed in without the role this needs, or a cookie-authenticated change without `X-CSRF-Token`", body = ErrorBody))
+)]
 async fn list_audit(
     State(app): State<AppState>,
     Admin { .. }: Admin,
@@ -46,17 +53,24 @@ async fn list_audit(
     Ok(Json(AuditPage { items, next_cursor }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct JobsQuery {
     state: Option<String>,
     limit: Option<i64>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct Items<T> {
     items: Vec<T>,
 }
 
+#[utoipa::path(
+    get, path = "/api/admin/jobs", tag = "admin",
+    description = "Role: admin. `state` defaults to `dead` (the dead letter).",
+    params(JobsQuery),
+    responses((status = 200, description = "Jobs in that state", body = Items<JobRow>), (status = 400, description = "Malformed request; the message names the field", body = ErrorBody), (status = 401, description = "Not signed in", body = ErrorBody), (status = 403, description = "Signed in without the role this needs, or a cookie-authenticated change without `X-CSRF-Token`", body = ErrorBody))
+)]
 async fn list_jobs(
     State(app): State<AppState>,
     Admin { .. }: Admin,
@@ -72,6 +86,12 @@ async fn list_jobs(
 }
 
 /// Puts a dead job back in the queue with a fresh attempt budget.
+#[utoipa::path(
+    post, path = "/api/admin/jobs/{id}/retry", tag = "admin",
+    description = "Role: admin.",
+    params(("id" = i64, Path, description = "The job's id")),
+    responses((status = 202, description = "Requeued"), (status = 401, description = "Not signed in", body = ErrorBody), (status = 403, description = "Signed in without the role this needs, or a cookie-authenticated change without `X-CSRF-Token`", body = ErrorBody), (status = 404, description = "No such dead job", body = ErrorBody))
+)]
 async fn retry_job(State(app): State<AppState>, admin: Admin, Path(id): Path<i64>) -> ApiResult<StatusCode> {
     if !app.store.requeue_dead_job(JobId(id), app.clock.now()).await? {
         return Err(ApiError::NotFound);

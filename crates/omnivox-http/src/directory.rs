@@ -9,22 +9,32 @@ use omnivox_core::store::{CampaignView, User};
 use serde::Serialize;
 
 use crate::auth::{Authorized, CurrentUser, SupervisorRole};
-use crate::error::ApiResult;
+use crate::error::{ApiResult, ErrorBody};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/api/campaigns", get(campaigns)).route("/api/users", get(users))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct Items<T> {
     items: Vec<T>,
 }
 
+#[utoipa::path(
+    get, path = "/api/campaigns", tag = "directory",
+    description = "Signed in (any role).",
+    responses((status = 200, description = "Every campaign", body = Items<CampaignView>), (status = 401, description = "Not signed in", body = ErrorBody))
+)]
 async fn campaigns(State(app): State<AppState>, _: CurrentUser) -> ApiResult<Json<Items<CampaignView>>> {
     Ok(Json(Items { items: app.store.list_campaigns().await? }))
 }
 
+#[utoipa::path(
+    get, path = "/api/users", tag = "directory",
+    description = "Role: supervisor or admin.",
+    responses((status = 200, description = "Every user", body = Items<User>), (status = 401, description = "Not signed in", body = ErrorBody), (status = 403, description = "Signed in without the role this needs, or a cookie-authenticated change without `X-CSRF-Token`", body = ErrorBody))
+)]
 async fn users(State(app): State<AppState>, _: Authorized<SupervisorRole>) -> ApiResult<Json<Items<User>>> {
     Ok(Json(Items { items: app.store.list_users().await? }))
 }

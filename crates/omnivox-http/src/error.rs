@@ -6,7 +6,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use omnivox_core::StoreError;
-use serde_json::json;
+use serde::Serialize;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -84,13 +84,29 @@ impl IntoResponse for ApiError {
         if let ApiError::Internal(cause) = &self {
             tracing::error!(error = format!("{cause:#}"), "request failed");
         }
-        let body = Json(json!({ "error": { "code": code, "message": self.to_string() } }));
+        let body = Json(ErrorBody { error: ErrorDetail { code: code.to_owned(), message: self.to_string() } });
         let mut response = (status, body).into_response();
         if let ApiError::TooManyRequests { retry_after_secs } = self {
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
         }
         response
     }
+}
+
+/// The body of every error answer, as the OpenAPI document describes it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// Stable and machine-readable: `bad_request`, `unauthorized`, `bad_credentials`, `forbidden`, `csrf`,
+    /// `bad_signature`, `not_configured`, `not_found`, `conflict`, `gone`, `upstream`, `too_many_requests`,
+    /// `payload_too_large`, `unavailable` or `internal`.
+    pub code: String,
+    /// For people; opaque for `internal`.
+    pub message: String,
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;

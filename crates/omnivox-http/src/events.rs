@@ -15,6 +15,7 @@ use omnivox_core::store::User;
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::auth::CurrentUser;
+use crate::error::ErrorBody;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -25,6 +26,11 @@ fn visible(user: &User, event: &Event) -> bool {
     user.role.sees_all_calls() || event.agent_id == Some(user.id)
 }
 
+#[utoipa::path(
+    get, path = "/api/events", tag = "call-records",
+    description = "Signed in; agents hear only of their own calls. Server-Sent Events named `call.created`, `call.updated`, `recording.updated`, `transcript.ready` whose data is an `Event`, and `resync` (data: how many were missed) after a gap.",
+    responses((status = 200, description = "An event stream", content_type = "text/event-stream", body = Event), (status = 401, description = "Not signed in", body = ErrorBody))
+)]
 async fn events(
     State(app): State<AppState>,
     CurrentUser(user): CurrentUser,

@@ -14,7 +14,7 @@ use omnivox_import::{start_import, StartError, StartImport};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::Admin;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{Json as JsonBody, Query};
 use crate::state::AppState;
 
@@ -27,7 +27,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/admin/sync-gaps", get(sync_gaps))
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct StartBody {
     date_created_after: Option<String>,
@@ -36,13 +36,19 @@ struct StartBody {
     dry_run: bool,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct Started {
     import_id: i64,
 }
 
 /// Starts an import; 202 with its id, to follow at `GET /api/imports/{id}`.
+#[utoipa::path(
+    post, path = "/api/call-records/import-twilio-recordings", tag = "imports",
+    description = "Role: admin. Dates are `YYYY-MM-DD` or RFC 3339, inclusive.",
+    request_body = StartBody,
+    responses((status = 202, description = "Started; follow it at the `Location`", body = Started), (status = 400, description = "Malformed request; the message names the field", body = ErrorBody), (status = 401, description = "Not signed in", body = ErrorBody), (status = 403, description = "Signed in without the role this needs, or a cookie-authenticated change without `X-CSRF-Token`", body = ErrorBody), (status = 409, description = "A running import's range overlaps", body = ErrorBody), (status = 503, description = "Twilio credentials are not configured", body = ErrorBody))
+)]
 async fn start(
     State(app): State<AppState>,
     admin: Admin,
@@ -86,7 +92,7 @@ async fn start(
 }
 
 /// A run with what its items say: counts by reason, and its errors.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct ImportView {
     #[serde(flatten)]
@@ -99,6 +105,12 @@ struct ImportView {
 
 const ERRORS_SHOWN: i64 = 100;
 
+#[utoipa::path(
+    get, path = "/api/imports/{id}", tag = "imports",
+    description = "Role: admin.",
+    params(("id" = i64, Path, description = "The import's id")),
+    responses((status = 200, description = "The run, its counts by reason and its first errors", body = ImportView), (status = 401, description = "Not signed in", body = ErrorBody), (status = 403, description = "Signed in without the role this needs, or a cookie-authenticated change without `X-CSRF-Token`", body = ErrorBody), (status = 404, description = "No such thing, or not visible to this user", body = ErrorBody))
+)]
 async fn one(State(app): State<AppState>, _: Admin, Path(id): Path<String>) -> ApiResult<Json<ImportView>> {
     let id: i64 = id.parse().map_err(|_| ApiError::NotFound)?;
     let run = app.store.import_run(id).await?.ok_or(ApiError::NotFound)?;
@@ -107,30 +119,38 @@ async fn one(State(app): State<AppState>, _: Admin, Path(id): Path<String>) -> A
     Ok(Json(ImportView { run, reasons, errors }))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct Items<T> {
     items: Vec<T>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
     limit: Option<i64>,
 }
 
 /// The latest runs, newest first.
+#[utoipa::path(
+    get, path = "/api/imports", tag = "imports",
+    description = "Role: admin.",
+    params(ListQuery),
+    responses((status = 200, description = "The latest runs", body = Items<ImportRun>), (status = 401, description = "Not signed in", body = ErrorBody), (status = 403, description = "Signed in without the role this needs, or a cookie-authenticated change without `X-CSRF-Token`", body = ErrorBody))
+)]
 async fn list(State(app): State<AppState>, _: Admin, Query(q): Query<ListQuery>) -> ApiResult<Json<Items<ImportRun>>> {
     let limit = q.limit.unwrap_or(20).clamp(1, 100);
     Ok(Json(Items { items: app.store.list_import_runs(limit).await? }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ItemsQuery {
     outcome: Option<String>,
     cursor: Option<i64>,
     limit: Option<i64>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct ItemPage {
     items: Vec<ImportItemRow>,
@@ -138,6 +158,12 @@ struct ItemPage {
 }
 
 /// Every recording of a run with its outcome and reason, a page at a time.
+#[utoipa::path(
+    get, path = "/api/imports/{id}/items", tag = "imports",
+    description = "Role: admin.",
+    params(("id" = i64, Path, description = "The import's id"), ItemsQuery),
+    responses((status = 200, description = "A page of the run's items", body = ItemPage), (status = 400, description = "Malformed request; the message names the field", body = ErrorBody), (status = 401, description = "Not signed in", body = ErrorBody), (status = 403, description = "Signed in without the role this needs, or a cookie-authenticated change without `X-CSRF-Token`", body = ErrorBody), (status = 404, description = "No such thing, or not visible to this user", body = ErrorBody))
+)]
 async fn items(
     State(app): State<AppState>,
     _: Admin,
@@ -160,7 +186,7 @@ async fn items(
     Ok(Json(ItemPage { items, next_cursor }))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct SyncGaps {
     /// Recordings the reconciliation sweep found because their webhook never came.
@@ -169,6 +195,12 @@ struct SyncGaps {
     items: Vec<SyncGap>,
 }
 
+#[utoipa::path(
+    get, path = "/api/admin/sync-gaps", tag = "admin",
+    description = "Role: admin.",
+    params(ListQuery),
+    responses((status = 200, description = "The count and the latest of them", body = SyncGaps), (status = 401, description = "Not signed in", body = ErrorBody), (status = 403, description = "Signed in without the role this needs, or a cookie-authenticated change without `X-CSRF-Token`", body = ErrorBody))
+)]
 async fn sync_gaps(State(app): State<AppState>, _: Admin, Query(q): Query<ListQuery>) -> ApiResult<Json<SyncGaps>> {
     let limit = q.limit.unwrap_or(50).clamp(1, 500);
     let (total, items) = app.store.sync_gaps(limit).await?;

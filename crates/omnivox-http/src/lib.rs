@@ -12,6 +12,7 @@ pub mod extract;
 pub mod health;
 pub mod imports;
 mod middleware;
+pub mod openapi;
 pub mod purge;
 pub mod recordings;
 pub mod retention;
@@ -40,6 +41,7 @@ pub fn router(state: AppState) -> Router {
         .merge(retention::router())
         .merge(webhooks::router())
         .merge(events::router())
+        .merge(openapi::router())
         .merge(web::router())
         .fallback(|| async { ApiError::NotFound });
     middleware::apply(routes, &settings).with_state(state)

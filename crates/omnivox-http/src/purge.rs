@@ -17,7 +17,7 @@ use omnivox_media::{Key, MediaStorage};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::Admin;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::Json as JsonBody;
 use crate::state::AppState;
 
@@ -32,7 +32,7 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/api/admin/call-records", delete(purge))
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PurgeReport {
     pub deleted_call_records: u64,
@@ -67,11 +67,17 @@ pub async fn purge_call_records(store: &dyn Store, storage: &MediaStorage) -> Re
     })
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct PurgeRequest {
     confirm: Option<String>,
 }
 
+#[utoipa::path(
+    delete, path = "/api/admin/call-records", tag = "admin",
+    description = "Role: admin. Deletes every call record, recording and media file; keeps campaigns, users, contacts, data lists, imports and the audit log. Audited.",
+    request_body = PurgeRequest,
+    responses((status = 200, description = "What was deleted", body = PurgeReport), (status = 400, description = "Malformed request; the message names the field", body = ErrorBody), (status = 401, description = "Not signed in", body = ErrorBody), (status = 403, description = "Signed in without the role this needs, or a cookie-authenticated change without `X-CSRF-Token`", body = ErrorBody))
+)]
 async fn purge(
     State(app): State<AppState>,
     Admin { 0: admin, .. }: Admin,

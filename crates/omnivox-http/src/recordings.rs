@@ -4,7 +4,7 @@
 //! byte is sent.
 
 mod range;
-mod retry;
+pub(crate) mod retry;
 mod stream;
 
 use std::net::SocketAddr;
@@ -18,7 +18,7 @@ use omnivox_core::store::{NewAuditEntry, RecordingMedia, RecordingView, User};
 use omnivox_media::Key;
 
 use crate::auth::CurrentUser;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -41,6 +41,12 @@ pub(crate) async fn visible(app: &AppState, user: &User, id: &str) -> ApiResult<
         .ok_or(ApiError::NotFound)
 }
 
+#[utoipa::path(
+    get, path = "/api/recordings/{id}", tag = "recordings",
+    description = "Signed in; an agent only reaches recordings of its own calls.",
+    params(("id" = i64, Path, description = "The recording's id")),
+    responses((status = 200, description = "The recording", body = RecordingView), (status = 401, description = "Not signed in", body = ErrorBody), (status = 404, description = "No such thing, or not visible to this user", body = ErrorBody))
+)]
 async fn metadata(
     State(app): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -55,6 +61,12 @@ pub(crate) enum Disposition {
     Attachment,
 }
 
+#[utoipa::path(
+    get, path = "/api/recordings/{id}/stream", tag = "recordings",
+    description = "Signed in; agents only their own calls. HTTP Range, `If-Range`, `ETag`, `If-None-Match`. Audited.",
+    params(("id" = i64, Path, description = "The recording's id")),
+    responses((status = 200, description = "The whole audio, inline", content_type = "audio/*"), (status = 206, description = "The requested range", content_type = "audio/*"), (status = 304, description = "Not modified"), (status = 401, description = "Not signed in", body = ErrorBody), (status = 404, description = "No such thing, or not visible to this user", body = ErrorBody), (status = 416, description = "Range not satisfiable"), (status = 502, description = "Twilio failed to serve media not yet archived", body = ErrorBody))
+)]
 async fn play(
     State(app): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -65,6 +77,12 @@ async fn play(
     serve(app, user, peer, id, headers, Disposition::Inline).await
 }
 
+#[utoipa::path(
+    get, path = "/api/recordings/{id}/download", tag = "recordings",
+    description = "Signed in; agents only their own calls. As `play`, as an attachment with a meaningful file name. Audited.",
+    params(("id" = i64, Path, description = "The recording's id")),
+    responses((status = 200, description = "The audio as an attachment", content_type = "audio/*"), (status = 206, description = "The requested range", content_type = "audio/*"), (status = 304, description = "Not modified"), (status = 401, description = "Not signed in", body = ErrorBody), (status = 404, description = "No such thing, or not visible to this user", body = ErrorBody), (status = 416, description = "Range not satisfiable"), (status = 502, description = "Twilio failed to serve media not yet archived", body = ErrorBody))
+)]
 async fn download(
     State(app): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -126,6 +144,12 @@ async fn serve(
 
 /// Waveform peaks (see `omnivox_media::Peaks`), cached after the first
 /// decode; the archive job computes them when it verifies the media.
+#[utoipa::path(
+    get, path = "/api/recordings/{id}/peaks", tag = "recordings",
+    description = "Signed in; agents only their own calls.",
+    params(("id" = i64, Path, description = "The recording's id")),
+    responses((status = 200, description = "Waveform peaks per channel (0 to 1, at most 1000 per channel)", body = serde_json::Value), (status = 401, description = "Not signed in", body = ErrorBody), (status = 404, description = "No such thing, or not visible to this user", body = ErrorBody), (status = 409, description = "The media is not archived yet", body = ErrorBody))
+)]
 async fn peaks(
     State(app): State<AppState>,
     CurrentUser(user): CurrentUser,

@@ -10,7 +10,7 @@ use omnivox_core::store::{NewAuditEntry, User};
 use serde::Deserialize;
 
 use crate::auth::{Admin, Authorized, SupervisorRole};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::Json;
 use crate::state::AppState;
 
@@ -20,13 +20,20 @@ pub fn router() -> Router<AppState> {
         .route("/api/call-records/{id}/legal-hold", put(set_legal_hold))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct Retention {
     /// Days media is kept after the call; `null` keeps it forever.
     retention_days: Option<i64>,
 }
 
+#[utoipa::path(
+    put, path = "/api/admin/campaigns/{code}/retention", tag = "admin",
+    description = "Role: admin. Audited.",
+    params(("code" = String, Path, description = "The campaign's code, e.g. `LIVE-CALLS`")),
+    request_body = Retention,
+    responses((status = 204, description = "Set"), (status = 400, description = "Malformed request; the message names the field", body = ErrorBody), (status = 401, description = "Not signed in", body = ErrorBody), (status = 403, description = "Signed in without the role this needs, or a cookie-authenticated change without `X-CSRF-Token`", body = ErrorBody), (status = 404, description = "No such thing, or not visible to this user", body = ErrorBody))
+)]
 async fn set_retention(
     State(app): State<AppState>,
     admin: Admin,
@@ -47,12 +54,19 @@ async fn set_retention(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct LegalHold {
     legal_hold: bool,
 }
 
+#[utoipa::path(
+    put, path = "/api/call-records/{id}/legal-hold", tag = "call-records",
+    description = "Role: supervisor or admin. Audited.",
+    params(("id" = i64, Path, description = "The call record's id")),
+    request_body = LegalHold,
+    responses((status = 204, description = "Set"), (status = 400, description = "Malformed request; the message names the field", body = ErrorBody), (status = 401, description = "Not signed in", body = ErrorBody), (status = 403, description = "Signed in without the role this needs, or a cookie-authenticated change without `X-CSRF-Token`", body = ErrorBody), (status = 404, description = "No such thing, or not visible to this user", body = ErrorBody))
+)]
 async fn set_legal_hold(
     State(app): State<AppState>,
     supervisor: Authorized<SupervisorRole>,

@@ -21,7 +21,7 @@ use omnivox_core::store::User;
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::state::AppState;
 use session::{new_token, token_sha256, SESSION_COOKIE};
 pub use session::{Admin, Authorized, CurrentUser, MinRole, SupervisorRole};
@@ -33,18 +33,25 @@ pub fn router() -> Router<AppState> {
         .route("/api/me", get(me))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct LoginRequest {
     username: String,
+    #[schema(value_type = String, format = Password)]
     password: SecretString,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct LoginResponse {
     token: String,
     user: User,
 }
 
+#[utoipa::path(
+    post, path = "/api/auth/login", tag = "auth", security(()),
+    description = "Anyone; rate-limited per user name and per address. Sets the HttpOnly `omnivox_session` cookie too.",
+    request_body = LoginRequest,
+    responses((status = 200, description = "Signed in", body = LoginResponse), (status = 400, description = "Malformed request; the message names the field", body = ErrorBody), (status = 401, description = "Wrong user name or password (which one is not said)", body = ErrorBody), (status = 429, description = "Too many attempts; see `Retry-After`", body = ErrorBody))
+)]
 async fn login(
     State(app): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -89,6 +96,11 @@ async fn login(
     Ok((jar.add(cookie), Json(LoginResponse { token, user })))
 }
 
+#[utoipa::path(
+    post, path = "/api/auth/logout", tag = "auth",
+    description = "Signed in (any role). Ends the session and clears the cookie.",
+    responses((status = 204, description = "Signed out"), (status = 401, description = "Not signed in", body = ErrorBody), (status = 403, description = "Signed in without the role this needs, or a cookie-authenticated change without `X-CSRF-Token`", body = ErrorBody))
+)]
 async fn logout(
     State(app): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -104,6 +116,11 @@ async fn logout(
     Ok((CookieJar::new().add(removal), StatusCode::NO_CONTENT))
 }
 
+#[utoipa::path(
+    get, path = "/api/me", tag = "auth",
+    description = "Signed in (any role).",
+    responses((status = 200, description = "The signed-in user", body = User), (status = 401, description = "Not signed in", body = ErrorBody))
+)]
 async fn me(CurrentUser(user): CurrentUser) -> Json<User> {
     Json(user)
 }

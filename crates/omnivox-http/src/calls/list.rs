@@ -18,12 +18,13 @@ use omnivox_core::CallSid;
 use serde::{Deserialize, Serialize};
 
 use crate::auth::CurrentUser;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::Query;
 use crate::state::AppState;
 
 /// The query string, as sent.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(rename_all = "camelCase")]
 pub struct CallListParams {
     pub campaign_id: Option<String>,
@@ -40,7 +41,7 @@ pub struct CallListParams {
     pub cursor: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CallListResponse {
     pub items: Vec<CallRecordView>,
@@ -179,6 +180,12 @@ impl CallListParams {
     }
 }
 
+#[utoipa::path(
+    get, path = "/api/call-records", tag = "call-records",
+    description = "Signed in; an agent sees only the calls it handled. Newest first, keyset-paginated: pass `nextCursor` back as `cursor`.",
+    params(CallListParams),
+    responses((status = 200, description = "One page", body = CallListResponse), (status = 400, description = "Malformed request; the message names the field", body = ErrorBody), (status = 401, description = "Not signed in", body = ErrorBody))
+)]
 pub(super) async fn list_call_records(
     State(app): State<AppState>,
     CurrentUser(user): CurrentUser,

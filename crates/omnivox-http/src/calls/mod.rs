@@ -3,7 +3,7 @@
 //! they handled; any other answers 404 (or is simply not listed), so an
 //! agent cannot even learn that a call exists.
 
-mod list;
+pub(crate) mod list;
 
 use axum::extract::{Path, State};
 use axum::routing::get;
@@ -12,7 +12,7 @@ use omnivox_core::store::{CallEventView, CallRecordView, User};
 use serde::Serialize;
 
 use crate::auth::CurrentUser;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::state::AppState;
 
 pub use list::{CallListParams, CallListResponse, Cursor};
@@ -28,7 +28,7 @@ pub fn may_see(user: &User, call: &CallRecordView) -> bool {
 }
 
 /// One call: its fields and recordings, and its timeline.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct CallRecordDetail {
     #[serde(flatten)]
     call: CallRecordView,
@@ -36,6 +36,12 @@ struct CallRecordDetail {
     events: Vec<CallEventView>,
 }
 
+#[utoipa::path(
+    get, path = "/api/call-records/{id}", tag = "call-records",
+    description = "Signed in; an agent only reaches the calls it handled (any other is 404).",
+    params(("id" = i64, Path, description = "The call record's id")),
+    responses((status = 200, description = "The call with its recordings and timeline", body = CallRecordDetail), (status = 401, description = "Not signed in", body = ErrorBody), (status = 404, description = "No such thing, or not visible to this user", body = ErrorBody))
+)]
 async fn call_record(
     State(app): State<AppState>,
     CurrentUser(user): CurrentUser,

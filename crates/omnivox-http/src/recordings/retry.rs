@@ -14,9 +14,15 @@ use omnivox_core::RecordingSid;
 
 use super::visible;
 use crate::auth::Admin;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::state::AppState;
 
+#[utoipa::path(
+    post, path = "/api/recordings/{id}/retry", tag = "recordings",
+    description = "Role: admin. Audited.",
+    params(("id" = i64, Path, description = "The recording's id")),
+    responses((status = 202, description = "Archiving queued again"), (status = 401, description = "Not signed in", body = ErrorBody), (status = 403, description = "Signed in without the role this needs, or a cookie-authenticated change without `X-CSRF-Token`", body = ErrorBody), (status = 404, description = "No such thing, or not visible to this user", body = ErrorBody), (status = 409, description = "The recording's sync has not failed", body = ErrorBody))
+)]
 pub(super) async fn retry_sync(
     State(app): State<AppState>,
     Admin { 0: admin, .. }: Admin,

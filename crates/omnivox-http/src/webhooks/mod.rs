@@ -4,7 +4,7 @@
 //! sent only once the ingest transaction has committed.
 
 mod signed;
-mod twiml;
+pub(crate) mod twiml;
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -16,7 +16,7 @@ use omnivox_core::ingest::{
 use omnivox_core::store::UserId;
 use tracing::Instrument;
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::state::AppState;
 pub use signed::{SignedForm, TwilioWebhooks};
 
@@ -33,12 +33,26 @@ pub fn router() -> Router<AppState> {
         .route(OUTBOUND_TWIML_PATH, post(twiml::outbound))
 }
 
+#[utoipa::path(
+    post, path = "/api/dialer/webhook/call-status", tag = "twilio",
+    description = "Twilio's call status callback, signed with `X-Twilio-Signature`. Optional query `agentId`, `campaignId`. 2xx only once committed.",
+    security(("twilio_signature" = [])),
+    request_body(content = std::collections::HashMap<String, String>, content_type = "application/x-www-form-urlencoded", description = "Twilio's call status parameters: CallSid, CallStatus, ParentCallSid, From, To, Direction, CallDuration, SequenceNumber, Timestamp, …"),
+    responses((status = 204, description = "Ingested"), (status = 400, description = "Malformed request; the message names the field", body = ErrorBody), (status = 403, description = "`X-Twilio-Signature` missing or wrong; nothing written", body = ErrorBody))
+)]
 async fn call_status(State(app): State<AppState>, form: SignedForm) -> ApiResult<StatusCode> {
     let event = CallStatusEvent::from_params(&form.params).map_err(bad_input)?;
     let span = tracing::debug_span!("call_status", call_sid = %event.record_call_sid(), status = event.status.as_str());
     ingest(&app, IngestEvent::CallStatus(event), &form.query).instrument(span).await
 }
 
+#[utoipa::path(
+    post, path = "/api/dialer/webhook/recording-status", tag = "twilio",
+    description = "Twilio's recording status callback, signed with `X-Twilio-Signature`. Optional query `agentId`, `campaignId`. 2xx only once committed.",
+    security(("twilio_signature" = [])),
+    request_body(content = std::collections::HashMap<String, String>, content_type = "application/x-www-form-urlencoded", description = "Twilio's recording status parameters: RecordingSid, CallSid, RecordingStatus, RecordingUrl, RecordingDuration, RecordingChannels, RecordingSource, …"),
+    responses((status = 204, description = "Ingested"), (status = 400, description = "Malformed request; the message names the field", body = ErrorBody), (status = 403, description = "`X-Twilio-Signature` missing or wrong; nothing written", body = ErrorBody))
+)]
 async fn recording_status(State(app): State<AppState>, form: SignedForm) -> ApiResult<StatusCode> {
     let event = RecordingEvent::from_params(&form.params).map_err(bad_input)?;
     let span =
