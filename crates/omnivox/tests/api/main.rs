@@ -13,6 +13,7 @@ mod cli;
 mod health;
 mod import_processes;
 mod imports;
+mod openapi;
 mod processes;
 mod purge;
 mod recordings;
