@@ -27,17 +27,29 @@ use crate::state::AppState;
 #[into_params(parameter_in = Query)]
 #[serde(rename_all = "camelCase")]
 pub struct CallListParams {
+    /// A campaign code, such as `LIVE-CALLS`.
     pub campaign_id: Option<String>,
+    /// A user id; an agent's own calls only, whatever it asks.
     pub agent_id: Option<String>,
+    /// queued, initiated, ringing, in-progress, completed, busy, no-answer, canceled or failed.
     pub status: Option<String>,
+    /// inbound, outbound-api, outbound-dial, trunking-originating or trunking-terminating.
     pub direction: Option<String>,
+    /// At least 3 digits of the contact's number (spaces and + - ( ) . ignored).
     pub phone: Option<String>,
+    /// Calls from this instant: RFC 3339, or a date (its first millisecond, UTC).
     pub from: Option<String>,
+    /// Calls until this instant: RFC 3339, or a date (its last millisecond, UTC).
     pub to: Option<String>,
+    /// true or false.
     pub has_recording: Option<String>,
+    /// Phone digits, a CallSid prefix or part of a contact's name.
     pub q: Option<String>,
+    /// Exactly this CallSid.
     pub call_sid: Option<String>,
+    /// Page size, 1 to 200 (default 50).
     pub limit: Option<String>,
+    /// The `nextCursor` of the previous page.
     pub cursor: Option<String>,
 }
 
