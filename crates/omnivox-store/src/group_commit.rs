@@ -51,13 +51,40 @@ pub(crate) const MAX_BATCH: usize = 256;
 /// deadlock, before its callers get the error.
 const ATTEMPTS: u32 = 5;
 
-/// A connection batches run on: the ingest statements plus transaction control.
-pub(crate) trait BatchConn: Exec {
+/// A connection batches run on: transaction control, and the ingest steps
+/// run on its [`Lane`](Self::Lane)s.
+pub(crate) trait BatchConn: Send {
+    /// What the steps of one event run on.
+    type Lane: Exec;
+
     /// Starts the batch's transaction.
     const BEGIN: &'static str;
 
     /// Runs one transaction-control statement (`BEGIN`, `COMMIT`, `SAVEPOINT event`, …).
     fn control(&mut self, sql: &'static str) -> impl Future<Output = StoreResult<()>> + Send;
+
+    /// Starts the transaction `batch` is applied in. With `defer`, the
+    /// connection may hold [`crate::ingest::exec::Deferrable`] writes back
+    /// until [`flush`](Self::flush): only when no event will be rolled
+    /// back on its own (no savepoints).
+    fn start(&mut self, batch: &[Pending], defer: bool) -> impl Future<Output = StoreResult<()>> + Send {
+        let _ = (batch, defer);
+        self.control(Self::BEGIN)
+    }
+
+    /// Applies `events`, in order, inside the open transaction: one result
+    /// per event. Once an event has failed, the transaction may be unusable
+    /// and the results of the others are not to be relied upon.
+    fn run(
+        &mut self,
+        ingest: IngestFn<Self::Lane>,
+        events: &[Pending],
+    ) -> impl Future<Output = Vec<StoreResult<IngestOutcome>>> + Send;
+
+    /// Runs the writes held back, before the commit.
+    fn flush(&mut self) -> impl Future<Output = StoreResult<()>> + Send {
+        async { Ok(()) }
+    }
 
     /// Ends the transaction a failure left open, if any.
     fn rollback(&mut self) -> impl Future<Output = ()> + Send;
@@ -81,8 +108,8 @@ pub(crate) fn ingest_steps<'c, C: Exec>(
 }
 
 pub(crate) struct Pending {
-    request: IngestRequest,
-    follow_ups: Arc<FollowUps>,
+    pub request: IngestRequest,
+    pub follow_ups: Arc<FollowUps>,
     reply: oneshot::Sender<StoreResult<IngestOutcome>>,
 }
 
@@ -193,7 +220,7 @@ enum Failed {
 /// One result per event, in order.
 pub(crate) async fn apply<C: BatchConn>(
     conn: &mut C,
-    ingest: IngestFn<C>,
+    ingest: IngestFn<C::Lane>,
     batch: &[Pending],
 ) -> Vec<StoreResult<IngestOutcome>> {
     if batch.len() > 1 {
@@ -229,13 +256,19 @@ pub(crate) async fn apply<C: BatchConn>(
 /// with them, it fails alone.
 async fn together<C: BatchConn>(
     conn: &mut C,
-    ingest: IngestFn<C>,
+    ingest: IngestFn<C::Lane>,
     batch: &[Pending],
     savepoints: bool,
 ) -> Result<Vec<StoreResult<IngestOutcome>>, Failed> {
-    conn.control(C::BEGIN).await.map_err(Failed::Batch)?;
+    conn.start(batch, !savepoints).await.map_err(Failed::Batch)?;
     let applied = match in_transaction(conn, ingest, batch, savepoints).await {
-        Ok(results) => conn.control("COMMIT").await.map(|()| results).map_err(Failed::Batch),
+        // A held-back write that fails fails the batch like any event; the
+        // run with savepoints (which holds nothing back) finds whose it was.
+        Ok(results) => match conn.flush().await {
+            Err(e) if C::is_conflict(&e) => Err(Failed::Batch(e)),
+            Err(_) => Err(Failed::Event),
+            Ok(()) => conn.control("COMMIT").await.map(|()| results).map_err(Failed::Batch),
+        },
         Err(failed) => Err(failed),
     };
     if applied.is_err() {
@@ -246,41 +279,69 @@ async fn together<C: BatchConn>(
 
 async fn in_transaction<C: BatchConn>(
     conn: &mut C,
-    ingest: IngestFn<C>,
+    ingest: IngestFn<C::Lane>,
     batch: &[Pending],
     savepoints: bool,
 ) -> Result<Vec<StoreResult<IngestOutcome>>, Failed> {
-    let mut results = Vec::with_capacity(batch.len());
-    for pending in batch {
-        if savepoints {
-            conn.control("SAVEPOINT event").await.map_err(Failed::Batch)?;
+    if !savepoints {
+        let mut results = conn.run(ingest, batch).await;
+        if results.iter().all(Result::is_ok) {
+            return Ok(results);
         }
-        let result = match ingest(conn, &pending.request, &*pending.follow_ups).await {
-            // The server has rolled the whole transaction back.
-            Err(e) if C::is_conflict(&e) => return Err(Failed::Batch(e)),
-            result => result,
+        // The server rolled the whole transaction back, whatever failed next.
+        let conflict = results.iter().position(|r| r.as_ref().is_err_and(C::is_conflict));
+        return match conflict.map(|i| results.swap_remove(i)) {
+            Some(Err(e)) => Err(Failed::Batch(e)),
+            _ => Err(Failed::Event),
         };
-        match &result {
-            Err(_) if !savepoints => return Err(Failed::Event),
-            Err(_) => {
-                conn.control("ROLLBACK TO SAVEPOINT event").await.map_err(Failed::Batch)?;
-                conn.control("RELEASE SAVEPOINT event").await.map_err(Failed::Batch)?;
-            }
-            Ok(_) if savepoints => conn.control("RELEASE SAVEPOINT event").await.map_err(Failed::Batch)?,
+    }
+    let mut results = Vec::with_capacity(batch.len());
+    for pending in batch.chunks(1) {
+        conn.control("SAVEPOINT event").await.map_err(Failed::Batch)?;
+        let result = conn.run(ingest, pending).await.pop().unwrap_or_else(|| Err(not_run()));
+        match result {
+            Err(e) if C::is_conflict(&e) => return Err(Failed::Batch(e)),
+            Err(_) => conn.control("ROLLBACK TO SAVEPOINT event").await.map_err(Failed::Batch)?,
             Ok(_) => {}
         }
+        conn.control("RELEASE SAVEPOINT event").await.map_err(Failed::Batch)?;
         results.push(result);
     }
     Ok(results)
 }
 
+/// Applies `events` one after another on `lane` (see [`BatchConn::run`]),
+/// up to the first that fails.
+pub(crate) async fn run_in_order<L: Exec>(
+    lane: &mut L,
+    ingest: IngestFn<L>,
+    events: &[Pending],
+) -> Vec<StoreResult<IngestOutcome>> {
+    let mut results = Vec::with_capacity(events.len());
+    for pending in events {
+        if results.last().is_some_and(Result::is_err) {
+            results.push(Err(not_run()));
+        } else {
+            results.push(ingest(lane, &pending.request, &*pending.follow_ups).await);
+        }
+    }
+    results
+}
+
+/// An event its connection did not apply.
+pub(crate) fn not_run() -> StoreError {
+    StoreError::Database("not applied: an event before it in its batch failed".into())
+}
+
 /// One event in a transaction of its own.
-async fn alone<C: BatchConn>(conn: &mut C, ingest: IngestFn<C>, pending: &Pending) -> StoreResult<IngestOutcome> {
+async fn alone<C: BatchConn>(conn: &mut C, ingest: IngestFn<C::Lane>, pending: &Pending) -> StoreResult<IngestOutcome> {
     let mut attempt = 1;
     loop {
         let applied = async {
-            conn.control(C::BEGIN).await?;
-            let outcome = ingest(conn, &pending.request, &*pending.follow_ups).await?;
+            conn.start(std::slice::from_ref(pending), true).await?;
+            let outcome =
+                conn.run(ingest, std::slice::from_ref(pending)).await.pop().unwrap_or_else(|| Err(not_run()))?;
+            conn.flush().await?;
             conn.control("COMMIT").await?;
             Ok(outcome)
         }

@@ -13,7 +13,8 @@ use std::time::Duration;
 
 use chrono::{TimeZone, Utc};
 use omnivox_core::ingest::{
-    Attribution, FollowUps, FoundBy, IngestEvent, IngestOutcome, IngestRequest, Params, RecordingEvent, LIVE_CALLS,
+    Attribution, CallStatusEvent, FollowUps, FoundBy, IngestEvent, IngestOutcome, IngestRequest, Params,
+    RecordingEvent, LIVE_CALLS,
 };
 use omnivox_core::store::{Backend, JobState, NewJob, StoreResult};
 use omnivox_core::CallSid;
@@ -156,4 +157,108 @@ async fn deliveries_of_one_new_call_in_one_batch_make_one_row(db: TestDb) {
     assert_eq!(jobs.iter().filter(|j| j.kind == "archive-media").count(), 1);
 }
 
-both_backends!(an_event_that_fails_in_a_batch_fails_alone, deliveries_of_one_new_call_in_one_batch_make_one_row,);
+fn request(event: IngestEvent) -> IngestRequest {
+    IngestRequest {
+        event,
+        attribution: Attribution::default(),
+        default_campaign: LIVE_CALLS,
+        found_by: FoundBy::Webhook,
+        received_at: Utc.with_ymd_and_hms(2026, 2, 16, 14, 33, 0).unwrap(),
+    }
+}
+
+fn params(p: &[(&str, &str)]) -> Params {
+    Params(p.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
+}
+
+/// Every callback of eight calls, each delivered twice, in a shuffled
+/// order: call statuses (customers shared by several calls), and a
+/// recording's progress (some before any call status).
+fn lifecycles() -> Vec<IngestRequest> {
+    let mut events = Vec::new();
+    for n in 0..8u32 {
+        let (call, rec) = (sid("CA", n), sid("RE", n));
+        let customer = format!("+1555010000{}", n % 3);
+        for (seq, status) in ["initiated", "ringing", "in-progress", "completed"].iter().enumerate() {
+            let seq = seq.to_string();
+            let mut p = params(&[
+                ("CallSid", &call),
+                ("CallStatus", status),
+                ("SequenceNumber", &seq),
+                ("Direction", "outbound-api"),
+                ("From", "+15550109999"),
+                ("To", &customer),
+                ("AnsweredBy", "human"),
+                ("CallDuration", if *status == "completed" { "42" } else { "" }),
+                ("Timestamp", "Mon, 16 Feb 2026 14:32:00 +0000"),
+            ]);
+            p.0.retain(|(_, v)| !v.is_empty());
+            events.push(request(IngestEvent::CallStatus(CallStatusEvent::from_params(&p).unwrap())));
+        }
+        for status in ["in-progress", "completed"] {
+            let p = params(&[("CallSid", &call), ("RecordingSid", &rec), ("RecordingStatus", status)]);
+            events.push(request(IngestEvent::Recording(RecordingEvent::from_params(&p).unwrap())));
+        }
+    }
+    let twice: Vec<&IngestRequest> = events.iter().chain(events.iter()).collect();
+    // A fixed shuffle: 37 is prime to the 96 events, so this visits each once.
+    (0..twice.len()).map(|i| twice[(i * 37 + 11) % twice.len()].clone()).collect()
+}
+
+/// What the events left, without the ids the order of inserts chose.
+async fn snapshot(db: &TestDb) -> Vec<serde_json::Value> {
+    let mut rows = Vec::new();
+    for n in 0..8u32 {
+        let view = db.store.call_record_by_sid(&CallSid::parse(&sid("CA", n)).unwrap()).await.unwrap().unwrap();
+        let mut events: Vec<(String, Option<String>, Option<i64>)> = db
+            .store
+            .call_events(view.id)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| (e.source, e.status, e.sequence_number))
+            .collect();
+        events.sort();
+        let mut view = serde_json::to_value(&view).unwrap();
+        for key in ["id", "contactId"] {
+            view.as_object_mut().unwrap().remove(key);
+        }
+        for r in view["recordings"].as_array_mut().unwrap() {
+            r.as_object_mut().unwrap().retain(|k, _| k != "id" && k != "callRecordId");
+        }
+        rows.push(serde_json::json!({ "call": view, "timeline": events }));
+    }
+    let mut jobs: Vec<(String, Option<String>)> =
+        db.store.list_jobs(JobState::Queued, 1000).await.unwrap().into_iter().map(|j| (j.kind, j.dedupe_key)).collect();
+    jobs.sort();
+    rows.push(serde_json::json!({ "jobs": jobs }));
+    rows
+}
+
+async fn a_batch_ends_as_its_events_one_at_a_time(db: TestDb) {
+    let f = follow_ups(String::new());
+    let results = together(&db, lifecycles(), &f).await;
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+
+    let serial = match db.backend() {
+        Backend::Sqlite => TestDb::sqlite().await,
+        Backend::Postgres => TestDb::postgres().await.expect("PostgreSQL, as for the batch"),
+    };
+    for req in lifecycles() {
+        serial.store.ingest(&req, &f).await.unwrap();
+    }
+    let (batched, one_by_one) = (snapshot(&db).await, snapshot(&serial).await);
+    assert_eq!(batched.len(), 9);
+    for (b, s) in batched.iter().zip(&one_by_one) {
+        assert_eq!(b, s);
+    }
+    assert_eq!(batched[0]["call"]["status"], "completed", "{}", batched[0]);
+    assert_eq!(batched[0]["call"]["recordings"][0]["status"], "completed", "{}", batched[0]);
+    assert_eq!(db.store.count_call_records().await.unwrap(), 8);
+}
+
+both_backends!(
+    an_event_that_fails_in_a_batch_fails_alone,
+    deliveries_of_one_new_call_in_one_batch_make_one_row,
+    a_batch_ends_as_its_events_one_at_a_time,
+);

@@ -55,11 +55,43 @@ macro_rules! params {
 }
 pub(crate) use params;
 
+/// A statement a backend may run for many events with one statement:
+/// `one` writes one row from `$1`, `$2`, …; `many` writes every row from
+/// parallel arrays, `$n` being the array of the `$n` values of `one`. A
+/// `many` whose ids are read back ([`Exec::fetch_id_of`]) returns, for each
+/// row it wrote, `$1`'s value as text and the row's id: `$1` is the row's key.
+#[derive(Debug)]
+pub(crate) struct Batchable {
+    pub one: &'static str,
+    pub many: &'static str,
+}
+
 /// A connection inside a transaction (or savepoint) its caller owns.
 /// Statements number their values `$1`, `$2`, … on both backends.
 pub(crate) trait Exec: Send {
     /// Runs a statement that returns no rows.
     fn execute(&mut self, sql: &'static str, params: &[Param<'_>]) -> impl Future<Output = StoreResult<()>> + Send;
+
+    /// A write whose outcome the steps never read back (a timeline line, a
+    /// follow-up job), run now or held back to run with others of its kind
+    /// before the transaction commits.
+    fn write(
+        &mut self,
+        stmt: &'static Batchable,
+        params: &[Param<'_>],
+    ) -> impl Future<Output = StoreResult<()>> + Send {
+        self.execute(stmt.one, params)
+    }
+
+    /// [`fetch_id`](Self::fetch_id) of `stmt.one`, which a backend may run
+    /// together with the same statement of other events.
+    fn fetch_id_of(
+        &mut self,
+        stmt: &'static Batchable,
+        params: &[Param<'_>],
+    ) -> impl Future<Output = StoreResult<Option<i64>>> + Send {
+        self.fetch_id(stmt.one, params)
+    }
 
     /// The first column of the first row as an integer (an id), if any row.
     fn fetch_id(
@@ -79,13 +111,14 @@ pub(crate) trait Exec: Send {
     ) -> impl Future<Output = StoreResult<Option<RecordingIngestRow>>> + Send;
 }
 
-/// The two row-reading statements, with the backend's row lock appended.
+/// The two row-reading statements, with the backend's row lock appended;
+/// `call_columns` is what `call` reads.
 macro_rules! select_sql {
+    (call_columns) => {
+        "id, campaign_id, contact_id, agent_id, facts, created_at"
+    };
     (call, $lock:literal) => {
-        concat!(
-            "SELECT id, campaign_id, contact_id, agent_id, facts, created_at FROM call_records WHERE call_sid = $1 ",
-            $lock
-        )
+        concat!("SELECT ", select_sql!(call_columns), " FROM call_records WHERE call_sid = $1 ", $lock)
     };
     (recording, $lock:literal) => {
         concat!(

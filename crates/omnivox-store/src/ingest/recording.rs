@@ -3,7 +3,7 @@
 use omnivox_core::ingest::{FoundBy, IngestEvent, IngestOutcome, IngestRequest, RecordingEvent, RecordingStatus};
 use omnivox_core::store::StoreResult;
 
-use super::exec::{params, Exec};
+use super::exec::{params, Batchable, Exec};
 use super::steps::json;
 use crate::rows::ms;
 
@@ -37,12 +37,37 @@ pub(super) async fn append_timeline<E: Exec>(
         ),
     };
     let payload = json(payload)?;
-    let sql = "INSERT INTO call_events (call_record_id, source, status, sequence_number, occurred_at, received_at, payload, dedupe_key)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-         ON CONFLICT (call_record_id, dedupe_key) DO NOTHING";
     let values = params![call_id, source, status, sequence, occurred_at.map(ms), now, &*payload, dedupe_key.as_str()];
-    conn.execute(sql, &values).await
+    conn.write(&TIMELINE_LINE, &values).await
 }
+
+const TIMELINE_LINE: Batchable = Batchable {
+    one: "INSERT INTO call_events (call_record_id, source, status, sequence_number, occurred_at, received_at, payload, dedupe_key)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+         ON CONFLICT (call_record_id, dedupe_key) DO NOTHING",
+    many: "INSERT INTO call_events (call_record_id, source, status, sequence_number, occurred_at, received_at, payload, dedupe_key)
+         SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[],
+             $7::jsonb[], $8::text[])
+         ON CONFLICT (call_record_id, dedupe_key) DO NOTHING",
+};
+
+const INSERT_RECORDING: Batchable = Batchable {
+    one: "INSERT INTO recordings (recording_sid, call_record_id, status, sync_status, duration_seconds,
+             channels, source, track, error_code, error, found_by, started_at, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)
+         ON CONFLICT (recording_sid) DO NOTHING
+         RETURNING id",
+    many: "INSERT INTO recordings (recording_sid, call_record_id, status, sync_status, duration_seconds,
+             channels, source, track, error_code, error, found_by, started_at, created_at, updated_at)
+         SELECT sid, call, status, sync, duration, channels, source, track, error_code, error, found_by,
+             started_at, now, now
+         FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::text[],
+                 $8::text[], $9::text[], $10::text[], $11::text[], $12::bigint[], $13::bigint[])
+             AS v (sid, call, status, sync, duration, channels, source, track, error_code, error, found_by,
+                 started_at, now)
+         ON CONFLICT (recording_sid) DO NOTHING
+         RETURNING recording_sid, id",
+};
 
 /// Creates the recording, or moves the existing one forward.
 pub(super) async fn upsert_recording<E: Exec>(
@@ -55,11 +80,6 @@ pub(super) async fn upsert_recording<E: Exec>(
 ) -> StoreResult<()> {
     let sid = e.recording_sid.as_str();
     let (sync, error) = e.facts.initial_sync();
-    let sql = "INSERT INTO recordings (recording_sid, call_record_id, status, sync_status, duration_seconds,
-             channels, source, track, error_code, error, found_by, started_at, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)
-         ON CONFLICT (recording_sid) DO NOTHING
-         RETURNING id";
     let values = params![
         sid,
         call_id,
@@ -75,7 +95,7 @@ pub(super) async fn upsert_recording<E: Exec>(
         e.facts.started_at.map(ms),
         now,
     ];
-    if let Some(id) = conn.fetch_id(sql, &values).await? {
+    if let Some(id) = conn.fetch_id_of(&INSERT_RECORDING, &values).await? {
         outcome.recording_id = Some(id);
         outcome.recording_created = true;
         outcome.recording_changed = true;

@@ -125,6 +125,11 @@ impl Exec for Connection {
 }
 
 impl BatchConn for Connection {
+    type Lane = Connection;
+
+    async fn run(&mut self, ingest: IngestFn<Connection>, events: &[Pending]) -> Vec<StoreResult<IngestOutcome>> {
+        group_commit::run_in_order(self, ingest, events).await
+    }
     // IMMEDIATE: the write lock is taken (or waited for) before anything is read.
     const BEGIN: &'static str = "BEGIN IMMEDIATE";
 

@@ -12,7 +12,7 @@ use omnivox_core::ingest::{CallFacts, FollowUps, IngestEvent, IngestOutcome, Ing
 use omnivox_core::store::{StoreError, StoreResult};
 use serde_json::value::RawValue;
 
-use super::exec::{params, Exec, Param};
+use super::exec::{params, Batchable, Exec, Param};
 use super::recording::{append_timeline, upsert_recording};
 use crate::rows::{ms, CallIngestRow};
 
@@ -47,10 +47,20 @@ pub(crate) async fn ingest_in<E: Exec>(
         let payload = json(&job.payload)?;
         let values =
             params![job.kind.as_str(), job.dedupe_key.as_deref(), &*payload, job.max_attempts, ms(job.run_at), now];
-        conn.fetch_id(crate::portable::ENQUEUE_JOB, &values).await?;
+        conn.write(&FOLLOW_UP, &values).await?;
     }
     Ok(outcome)
 }
+
+/// A follow-up job; one already queued with the same dedupe key stays as it is.
+const FOLLOW_UP: Batchable = Batchable {
+    one: crate::portable::ENQUEUE_JOB,
+    many: "INSERT INTO jobs (kind, state, dedupe_key, payload, attempts, max_attempts, run_at, created_at, updated_at)
+         SELECT kind, 'queued', dedupe_key, payload, 0, max_attempts, run_at, created_at, created_at
+         FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::bigint[], $5::bigint[], $6::bigint[])
+             AS t (kind, dedupe_key, payload, max_attempts, run_at, created_at)
+         ON CONFLICT DO NOTHING",
+};
 
 /// A value as JSON for a JSON (JSONB) column.
 pub(super) fn json<T: serde::Serialize + ?Sized>(value: &T) -> StoreResult<Box<RawValue>> {
@@ -75,25 +85,55 @@ struct Derived {
     now: i64,
 }
 
-const INSERT_CALL: &str = "INSERT INTO call_records (call_sid, facts, agent_id, contact_id, status, outcome, direction,
-         from_number, to_number, answered_by, started_at, ended_at, duration_seconds,
-         last_sequence, sort_at, created_at, updated_at, campaign_id, has_recording)
-     SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16, id, $18 = 1
-     FROM campaigns WHERE code = $17
-     ON CONFLICT (call_sid) DO NOTHING
-     RETURNING id";
+const INSERT_CALL: Batchable = Batchable {
+    one: "INSERT INTO call_records (call_sid, facts, agent_id, contact_id, status, outcome, direction,
+             from_number, to_number, answered_by, started_at, ended_at, duration_seconds,
+             last_sequence, sort_at, created_at, updated_at, campaign_id, has_recording)
+         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16, id, $18 = 1
+         FROM campaigns WHERE code = $17
+         ON CONFLICT (call_sid) DO NOTHING
+         RETURNING id",
+    many: "INSERT INTO call_records (call_sid, facts, agent_id, contact_id, status, outcome, direction,
+             from_number, to_number, answered_by, started_at, ended_at, duration_seconds,
+             last_sequence, sort_at, created_at, updated_at, campaign_id, has_recording)
+         SELECT v.call_sid, v.facts, v.agent_id, v.contact_id, v.status, v.outcome, v.direction,
+             v.from_number, v.to_number, v.answered_by, v.started_at, v.ended_at, v.duration_seconds,
+             v.last_sequence, v.sort_at, v.now, v.now, c.id, v.recorded = 1
+         FROM unnest($1::text[], $2::jsonb[], $3::bigint[], $4::bigint[], $5::text[], $6::text[], $7::text[],
+                 $8::text[], $9::text[], $10::text[], $11::bigint[], $12::bigint[], $13::bigint[],
+                 $14::bigint[], $15::bigint[], $16::bigint[], $17::text[], $18::bigint[])
+             AS v (call_sid, facts, agent_id, contact_id, status, outcome, direction,
+                 from_number, to_number, answered_by, started_at, ended_at, duration_seconds,
+                 last_sequence, sort_at, now, campaign, recorded)
+         JOIN campaigns c ON c.code = v.campaign
+         ON CONFLICT (call_sid) DO NOTHING
+         RETURNING call_sid, id",
+};
 
-const UPDATE_CALL: &str = "UPDATE call_records SET facts = $2, agent_id = $3, contact_id = $4, status = $5,
-         outcome = $6, direction = $7, from_number = $8, to_number = $9, answered_by = $10,
-         started_at = $11, ended_at = $12, duration_seconds = $13, last_sequence = $14,
-         sort_at = $15, updated_at = $16
-     WHERE id = $1";
+const UPDATE_CALL: Batchable = Batchable {
+    one: "UPDATE call_records SET facts = $2, agent_id = $3, contact_id = $4, status = $5,
+             outcome = $6, direction = $7, from_number = $8, to_number = $9, answered_by = $10,
+             started_at = $11, ended_at = $12, duration_seconds = $13, last_sequence = $14,
+             sort_at = $15, updated_at = $16
+         WHERE id = $1",
+    many: "UPDATE call_records c SET facts = v.facts, agent_id = v.agent_id, contact_id = v.contact_id,
+             status = v.status, outcome = v.outcome, direction = v.direction, from_number = v.from_number,
+             to_number = v.to_number, answered_by = v.answered_by, started_at = v.started_at,
+             ended_at = v.ended_at, duration_seconds = v.duration_seconds, last_sequence = v.last_sequence,
+             sort_at = v.sort_at, updated_at = v.now
+         FROM unnest($1::bigint[], $2::jsonb[], $3::bigint[], $4::bigint[], $5::text[], $6::text[], $7::text[],
+                 $8::text[], $9::text[], $10::text[], $11::bigint[], $12::bigint[], $13::bigint[],
+                 $14::bigint[], $15::bigint[], $16::bigint[])
+             AS v (id, facts, agent_id, contact_id, status, outcome, direction, from_number, to_number,
+                 answered_by, started_at, ended_at, duration_seconds, last_sequence, sort_at, now)
+         WHERE c.id = v.id",
+};
 
 /// Writes the call record (`INSERT_CALL` or `UPDATE_CALL`: `$1` is the key,
 /// `$2..=$16` the derived columns, then `tail`).
 async fn write_call<E: Exec>(
     conn: &mut E,
-    sql: &'static str,
+    stmt: &'static Batchable,
     key: Param<'_>,
     d: &Derived,
     tail: &[Param<'_>],
@@ -124,7 +164,7 @@ async fn write_call<E: Exec>(
     values.push(key);
     values.extend_from_slice(&derived);
     values.extend_from_slice(tail);
-    conn.fetch_id(sql, &values).await
+    conn.fetch_id_of(stmt, &values).await
 }
 
 async fn upsert_call<E: Exec>(conn: &mut E, req: &IngestRequest, now: i64) -> StoreResult<CallUpsert> {
@@ -174,7 +214,7 @@ async fn upsert_call<E: Exec>(conn: &mut E, req: &IngestRequest, now: i64) -> St
             // transaction: the trigger that keeps `has_recording` then finds
             // nothing to change, instead of rewriting the new row at once.
             let recorded = i64::from(matches!(req.event, IngestEvent::Recording(_)));
-            match write_call(conn, INSERT_CALL, call_sid.into(), &d, &params![campaign.0, recorded]).await? {
+            match write_call(conn, &INSERT_CALL, call_sid.into(), &d, &params![campaign.0, recorded]).await? {
                 Some(id) => {
                     let agent_id = d.agent_id;
                     return Ok(CallUpsert { id, created: true, changed: true, agent_id, needs_details });
@@ -189,7 +229,7 @@ async fn upsert_call<E: Exec>(conn: &mut E, req: &IngestRequest, now: i64) -> St
         };
         let changed = row.facts.0 != d.facts || d.agent_id != row.agent_id || d.contact_id != row.contact_id;
         if changed {
-            write_call(conn, UPDATE_CALL, row.id.into(), &d, &[]).await?;
+            write_call(conn, &UPDATE_CALL, row.id.into(), &d, &[]).await?;
         }
         return Ok(CallUpsert { id: row.id, created: false, changed, agent_id: d.agent_id, needs_details });
     }

@@ -27,6 +27,13 @@ struct CaptureWriter;
 impl Write for CaptureWriter {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         LOGS.lock().unwrap_or_else(|p| p.into_inner()).extend_from_slice(buf);
+        // Debugging a failing test: its errors and warnings, as they happen.
+        if std::env::var_os("OMNIVOX_TEST_PRINT_ERRORS").is_some() {
+            let line = String::from_utf8_lossy(buf);
+            if line.contains("ERROR") || line.contains("WARN") {
+                eprint!("{line}");
+            }
+        }
         Ok(buf.len())
     }
     fn flush(&mut self) -> std::io::Result<()> {
