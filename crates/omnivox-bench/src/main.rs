@@ -15,6 +15,11 @@ mod stream;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+/// The service's allocator (see `crates/omnivox/src/main.rs`): the bench
+/// builds the service in-process.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 struct Args {
     #[command(subcommand)]

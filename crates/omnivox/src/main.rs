@@ -7,6 +7,12 @@ use omnivox::cli::{self, Cli};
 use omnivox::config::Config;
 use omnivox::telemetry;
 
+/// mimalloc rather than the system's allocator: a callback's path allocates
+/// often (HTTP, forms, JSON, statement values), and under load glibc's
+/// malloc took about a tenth of this process's CPU (`perf`, BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
