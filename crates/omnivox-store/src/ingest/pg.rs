@@ -192,8 +192,14 @@ impl BatchConn for PgBatch {
     async fn start(&mut self, batch: &[Pending], defer: bool) -> StoreResult<()> {
         self.held.clear();
         self.defer = defer;
+        self.calls.clear();
         self.control(Self::BEGIN).await?;
-        self.read_calls(batch).await
+        // One event reads its call with the prepared single-row statement,
+        // which costs less than planning the batch's.
+        if batch.len() > 1 {
+            self.read_calls(batch).await?;
+        }
+        Ok(())
     }
 
     async fn run(&mut self, ingest: IngestFn<Lane>, events: &[Pending]) -> Vec<StoreResult<IngestOutcome>> {
