@@ -23,11 +23,16 @@
 //!   caller again gets exactly its own result. A batch the server rolled
 //!   back to break a deadlock is simply run again: every event is
 //!   idempotent.
-//! - Events of one batch run one after another on one connection, so a
+//! - Events of one call run one after another on one connection, so a
 //!   later event sees the earlier ones' writes (two deliveries of a new call
 //!   in one batch create one row), exactly as in serial transactions; and
 //!   all events of one call go to the same writer, so one instance's writers
-//!   never wait for each other's row locks.
+//!   never wait for each other's row locks. (PostgreSQL runs events of
+//!   distinct calls side by side: `crate::ingest::pg::lanes` says why that
+//!   ends the same.)
+//! - Writes a connection holds back until the commit ([`BatchConn::flush`])
+//!   are held only in a run without savepoints: if one fails, the batch is
+//!   rolled back and run again with savepoints, which holds nothing back.
 //!
 //! Each backend supplies its writers (`crate::ingest::sqlite`: one, on a
 //! thread of its own; `crate::ingest::pg`: several tasks).
@@ -64,7 +69,7 @@ pub(crate) trait BatchConn: Send {
     fn control(&mut self, sql: &'static str) -> impl Future<Output = StoreResult<()>> + Send;
 
     /// Starts the transaction `batch` is applied in. With `defer`, the
-    /// connection may hold [`crate::ingest::exec::Deferrable`] writes back
+    /// connection may hold [`crate::ingest::exec::Batchable`] writes back
     /// until [`flush`](Self::flush): only when no event will be rolled
     /// back on its own (no savepoints).
     fn start(&mut self, batch: &[Pending], defer: bool) -> impl Future<Output = StoreResult<()>> + Send {
