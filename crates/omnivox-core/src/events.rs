@@ -65,15 +65,28 @@ impl Event {
     }
 }
 
+/// What a subscriber hears: an event, or that the bus lost some on the way
+/// (a subscriber then refetches what it shows, as after falling behind).
+/// On the wire between instances a notice is the event's own JSON, or
+/// `{"missed": n}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Notice {
+    Event(Event),
+    Missed { missed: u64 },
+}
+
 pub trait EventBus: Send + Sync + 'static {
-    /// Sends without waiting; a full or closed bus drops the event.
+    /// Sends without waiting. A bus that cannot deliver an event (full, or
+    /// its transport failing) tells its subscribers with
+    /// [`Notice::Missed`] rather than leaving a silent gap.
     fn publish(&self, event: Event);
-    fn subscribe(&self) -> broadcast::Receiver<Event>;
+    fn subscribe(&self) -> broadcast::Receiver<Notice>;
 }
 
 /// The in-process bus: what one instance publishes, its subscribers hear.
 pub struct LocalEventBus {
-    sender: broadcast::Sender<Event>,
+    sender: broadcast::Sender<Notice>,
 }
 
 impl LocalEventBus {
@@ -82,7 +95,7 @@ impl LocalEventBus {
     }
 
     /// The sender, for a bus that relays events from elsewhere into this one.
-    pub fn sender(&self) -> &broadcast::Sender<Event> {
+    pub fn sender(&self) -> &broadcast::Sender<Notice> {
         &self.sender
     }
 }
@@ -96,10 +109,10 @@ impl Default for LocalEventBus {
 impl EventBus for LocalEventBus {
     fn publish(&self, event: Event) {
         // No subscribers is not an error.
-        let _ = self.sender.send(event);
+        let _ = self.sender.send(Notice::Event(event));
     }
 
-    fn subscribe(&self) -> broadcast::Receiver<Event> {
+    fn subscribe(&self) -> broadcast::Receiver<Notice> {
         self.sender.subscribe()
     }
 }

@@ -10,7 +10,7 @@ use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::routing::get;
 use axum::Router;
 use futures::stream::{self, Stream};
-use omnivox_core::events::Event;
+use omnivox_core::events::{Event, Notice};
 use omnivox_core::store::User;
 use tokio::sync::broadcast::error::RecvError;
 
@@ -28,7 +28,7 @@ fn visible(user: &User, event: &Event) -> bool {
 
 #[utoipa::path(
     get, path = "/api/events", tag = "call-records",
-    description = "Signed in; agents hear only of their own calls. Server-Sent Events named `call.created`, `call.updated`, `recording.updated`, `transcript.ready` whose data is an `Event`, and `resync` (data: how many were missed) after a gap.",
+    description = "Signed in; agents hear only of their own calls. Server-Sent Events named `call.created`, `call.updated`, `recording.updated`, `transcript.ready` whose data is an `Event`, and `resync` (data: how many were missed) after a gap: events the stream fell behind on or the bus could not deliver.",
     responses((status = 200, description = "An event stream", content_type = "text/event-stream", body = Event), (status = 401, description = "Not signed in", body = ErrorBody))
 )]
 async fn events(
@@ -44,14 +44,17 @@ async fn events(
                 next = receiver.recv() => next,
             };
             let sse = match next {
-                Ok(event) if visible(&user, &event) => {
+                Ok(Notice::Event(event)) if visible(&user, &event) => {
                     match SseEvent::default().event(event.kind.as_str()).json_data(&event) {
                         Ok(sse) => sse,
                         Err(_) => continue,
                     }
                 }
-                Ok(_) => continue,
-                Err(RecvError::Lagged(missed)) => SseEvent::default().event("resync").data(missed.to_string()),
+                Ok(Notice::Event(_)) => continue,
+                // Events this stream fell behind on, or the bus lost.
+                Ok(Notice::Missed { missed }) | Err(RecvError::Lagged(missed)) => {
+                    SseEvent::default().event("resync").data(missed.to_string())
+                }
                 Err(RecvError::Closed) => return None,
             };
             return Some((Ok(sse), (receiver, shutdown, user)));
