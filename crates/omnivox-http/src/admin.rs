@@ -40,7 +40,7 @@ struct AuditPage {
     get, path = "/api/admin/audit", tag = "admin",
     description = "Role: admin.",
     params(AuditQuery),
-    responses((status = 200, description = "A page of the audit log", body = AuditPage), (status = 401, description = "Not signed in", body = ErrorBody), (status = 403, description = "Signed in without the role this needs, or a cookie-authenticated change without `X-CSRF-Token`", body = ErrorBody))
+    responses((status = 200, description = "A page of the audit log", body = AuditPage), (status = 401, response = crate::openapi::NotSignedIn), (status = 403, response = crate::openapi::Forbidden))
 )]
 async fn list_audit(
     State(app): State<AppState>,
@@ -69,7 +69,7 @@ struct Items<T> {
     get, path = "/api/admin/jobs", tag = "admin",
     description = "Role: admin. `state` defaults to `dead` (the dead letter).",
     params(JobsQuery),
-    responses((status = 200, description = "Jobs in that state", body = Items<JobRow>), (status = 400, description = "Malformed request; the message names the field", body = ErrorBody), (status = 401, description = "Not signed in", body = ErrorBody), (status = 403, description = "Signed in without the role this needs, or a cookie-authenticated change without `X-CSRF-Token`", body = ErrorBody))
+    responses((status = 200, description = "Jobs in that state", body = Items<JobRow>), (status = 400, response = crate::openapi::BadRequest), (status = 401, response = crate::openapi::NotSignedIn), (status = 403, response = crate::openapi::Forbidden))
 )]
 async fn list_jobs(
     State(app): State<AppState>,
@@ -90,7 +90,7 @@ async fn list_jobs(
     post, path = "/api/admin/jobs/{id}/retry", tag = "admin",
     description = "Role: admin.",
     params(("id" = i64, Path, description = "The job's id")),
-    responses((status = 202, description = "Requeued"), (status = 401, description = "Not signed in", body = ErrorBody), (status = 403, description = "Signed in without the role this needs, or a cookie-authenticated change without `X-CSRF-Token`", body = ErrorBody), (status = 404, description = "No such dead job", body = ErrorBody))
+    responses((status = 202, description = "Requeued"), (status = 401, response = crate::openapi::NotSignedIn), (status = 403, response = crate::openapi::Forbidden), (status = 404, description = "No such dead job", body = ErrorBody))
 )]
 async fn retry_job(State(app): State<AppState>, admin: Admin, Path(id): Path<i64>) -> ApiResult<StatusCode> {
     if !app.store.requeue_dead_job(JobId(id), app.clock.now()).await? {

@@ -9,7 +9,7 @@ use omnivox_core::store::{CampaignView, User};
 use serde::Serialize;
 
 use crate::auth::{Authorized, CurrentUser, SupervisorRole};
-use crate::error::{ApiResult, ErrorBody};
+use crate::error::ApiResult;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -24,7 +24,7 @@ struct Items<T> {
 #[utoipa::path(
     get, path = "/api/campaigns", tag = "directory",
     description = "Signed in (any role).",
-    responses((status = 200, description = "Every campaign", body = Items<CampaignView>), (status = 401, description = "Not signed in", body = ErrorBody))
+    responses((status = 200, description = "Every campaign", body = Items<CampaignView>), (status = 401, response = crate::openapi::NotSignedIn))
 )]
 async fn campaigns(State(app): State<AppState>, _: CurrentUser) -> ApiResult<Json<Items<CampaignView>>> {
     Ok(Json(Items { items: app.store.list_campaigns().await? }))
@@ -33,7 +33,7 @@ async fn campaigns(State(app): State<AppState>, _: CurrentUser) -> ApiResult<Jso
 #[utoipa::path(
     get, path = "/api/users", tag = "directory",
     description = "Role: supervisor or admin.",
-    responses((status = 200, description = "Every user", body = Items<User>), (status = 401, description = "Not signed in", body = ErrorBody), (status = 403, description = "Signed in without the role this needs, or a cookie-authenticated change without `X-CSRF-Token`", body = ErrorBody))
+    responses((status = 200, description = "Every user", body = Items<User>), (status = 401, response = crate::openapi::NotSignedIn), (status = 403, response = crate::openapi::Forbidden))
 )]
 async fn users(State(app): State<AppState>, _: Authorized<SupervisorRole>) -> ApiResult<Json<Items<User>>> {
     Ok(Json(Items { items: app.store.list_users().await? }))

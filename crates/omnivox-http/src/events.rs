@@ -15,7 +15,6 @@ use omnivox_core::store::User;
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::auth::CurrentUser;
-use crate::error::ErrorBody;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -29,7 +28,7 @@ fn visible(user: &User, event: &Event) -> bool {
 #[utoipa::path(
     get, path = "/api/events", tag = "call-records",
     description = "Signed in; agents hear only of their own calls. Server-Sent Events named `call.created`, `call.updated`, `recording.updated`, `transcript.ready` whose data is an `Event`, and `resync` (data: how many were missed) after a gap: events the stream fell behind on or the bus could not deliver.",
-    responses((status = 200, description = "An event stream", content_type = "text/event-stream", body = Event), (status = 401, description = "Not signed in", body = ErrorBody))
+    responses((status = 200, description = "An event stream", content_type = "text/event-stream", body = Event), (status = 401, response = crate::openapi::NotSignedIn))
 )]
 async fn events(
     State(app): State<AppState>,

@@ -47,7 +47,7 @@ struct Started {
     post, path = "/api/call-records/import-twilio-recordings", tag = "imports",
     description = "Role: admin. Dates are `YYYY-MM-DD` or RFC 3339, inclusive.",
     request_body = StartBody,
-    responses((status = 202, description = "Started; follow it at the `Location`", body = Started), (status = 400, description = "Malformed request; the message names the field", body = ErrorBody), (status = 401, description = "Not signed in", body = ErrorBody), (status = 403, description = "Signed in without the role this needs, or a cookie-authenticated change without `X-CSRF-Token`", body = ErrorBody), (status = 409, description = "A running import's range overlaps", body = ErrorBody), (status = 503, description = "Twilio credentials are not configured", body = ErrorBody))
+    responses((status = 202, description = "Started; follow it at the `Location`", body = Started), (status = 400, response = crate::openapi::BadRequest), (status = 401, response = crate::openapi::NotSignedIn), (status = 403, response = crate::openapi::Forbidden), (status = 409, description = "A running import's range overlaps", body = ErrorBody), (status = 503, description = "Twilio credentials are not configured", body = ErrorBody))
 )]
 async fn start(
     State(app): State<AppState>,
@@ -109,7 +109,7 @@ const ERRORS_SHOWN: i64 = 100;
     get, path = "/api/imports/{id}", tag = "imports",
     description = "Role: admin.",
     params(("id" = i64, Path, description = "The import's id")),
-    responses((status = 200, description = "The run, its counts by reason and its first errors", body = ImportView), (status = 401, description = "Not signed in", body = ErrorBody), (status = 403, description = "Signed in without the role this needs, or a cookie-authenticated change without `X-CSRF-Token`", body = ErrorBody), (status = 404, description = "No such thing, or not visible to this user", body = ErrorBody))
+    responses((status = 200, description = "The run, its counts by reason and its first errors", body = ImportView), (status = 401, response = crate::openapi::NotSignedIn), (status = 403, response = crate::openapi::Forbidden), (status = 404, response = crate::openapi::NotFound))
 )]
 async fn one(State(app): State<AppState>, _: Admin, Path(id): Path<String>) -> ApiResult<Json<ImportView>> {
     let id: i64 = id.parse().map_err(|_| ApiError::NotFound)?;
@@ -135,7 +135,7 @@ struct ListQuery {
     get, path = "/api/imports", tag = "imports",
     description = "Role: admin.",
     params(ListQuery),
-    responses((status = 200, description = "The latest runs", body = Items<ImportRun>), (status = 401, description = "Not signed in", body = ErrorBody), (status = 403, description = "Signed in without the role this needs, or a cookie-authenticated change without `X-CSRF-Token`", body = ErrorBody))
+    responses((status = 200, description = "The latest runs", body = Items<ImportRun>), (status = 401, response = crate::openapi::NotSignedIn), (status = 403, response = crate::openapi::Forbidden))
 )]
 async fn list(State(app): State<AppState>, _: Admin, Query(q): Query<ListQuery>) -> ApiResult<Json<Items<ImportRun>>> {
     let limit = q.limit.unwrap_or(20).clamp(1, 100);
@@ -162,7 +162,7 @@ struct ItemPage {
     get, path = "/api/imports/{id}/items", tag = "imports",
     description = "Role: admin.",
     params(("id" = i64, Path, description = "The import's id"), ItemsQuery),
-    responses((status = 200, description = "A page of the run's items", body = ItemPage), (status = 400, description = "Malformed request; the message names the field", body = ErrorBody), (status = 401, description = "Not signed in", body = ErrorBody), (status = 403, description = "Signed in without the role this needs, or a cookie-authenticated change without `X-CSRF-Token`", body = ErrorBody), (status = 404, description = "No such thing, or not visible to this user", body = ErrorBody))
+    responses((status = 200, description = "A page of the run's items", body = ItemPage), (status = 400, response = crate::openapi::BadRequest), (status = 401, response = crate::openapi::NotSignedIn), (status = 403, response = crate::openapi::Forbidden), (status = 404, response = crate::openapi::NotFound))
 )]
 async fn items(
     State(app): State<AppState>,
@@ -199,7 +199,7 @@ struct SyncGaps {
     get, path = "/api/admin/sync-gaps", tag = "admin",
     description = "Role: admin.",
     params(ListQuery),
-    responses((status = 200, description = "The count and the latest of them", body = SyncGaps), (status = 401, description = "Not signed in", body = ErrorBody), (status = 403, description = "Signed in without the role this needs, or a cookie-authenticated change without `X-CSRF-Token`", body = ErrorBody))
+    responses((status = 200, description = "The count and the latest of them", body = SyncGaps), (status = 401, response = crate::openapi::NotSignedIn), (status = 403, response = crate::openapi::Forbidden))
 )]
 async fn sync_gaps(State(app): State<AppState>, _: Admin, Query(q): Query<ListQuery>) -> ApiResult<Json<SyncGaps>> {
     let limit = q.limit.unwrap_or(50).clamp(1, 500);

@@ -17,7 +17,7 @@ use omnivox_media::{Key, MediaStorage};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::Admin;
-use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::error::{ApiError, ApiResult};
 use crate::extract::Json as JsonBody;
 use crate::state::AppState;
 
@@ -76,7 +76,7 @@ struct PurgeRequest {
     delete, path = "/api/admin/call-records", tag = "admin",
     description = "Role: admin. Deletes every call record, recording and media file; keeps campaigns, users, contacts, data lists, imports and the audit log. Audited.",
     request_body = PurgeRequest,
-    responses((status = 200, description = "What was deleted", body = PurgeReport), (status = 400, description = "Malformed request; the message names the field", body = ErrorBody), (status = 401, description = "Not signed in", body = ErrorBody), (status = 403, description = "Signed in without the role this needs, or a cookie-authenticated change without `X-CSRF-Token`", body = ErrorBody))
+    responses((status = 200, description = "What was deleted", body = PurgeReport), (status = 400, response = crate::openapi::BadRequest), (status = 401, response = crate::openapi::NotSignedIn), (status = 403, response = crate::openapi::Forbidden))
 )]
 async fn purge(
     State(app): State<AppState>,

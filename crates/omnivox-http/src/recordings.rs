@@ -45,7 +45,7 @@ pub(crate) async fn visible(app: &AppState, user: &User, id: &str) -> ApiResult<
     get, path = "/api/recordings/{id}", tag = "recordings",
     description = "Signed in; an agent only reaches recordings of its own calls.",
     params(("id" = i64, Path, description = "The recording's id")),
-    responses((status = 200, description = "The recording", body = RecordingView), (status = 401, description = "Not signed in", body = ErrorBody), (status = 404, description = "No such thing, or not visible to this user", body = ErrorBody))
+    responses((status = 200, description = "The recording", body = RecordingView), (status = 401, response = crate::openapi::NotSignedIn), (status = 404, response = crate::openapi::NotFound))
 )]
 async fn metadata(
     State(app): State<AppState>,
@@ -65,7 +65,7 @@ pub(crate) enum Disposition {
     get, path = "/api/recordings/{id}/stream", tag = "recordings",
     description = "Signed in; agents only their own calls. HTTP Range, `If-Range`, `ETag`, `If-None-Match`. Audited.",
     params(("id" = i64, Path, description = "The recording's id")),
-    responses((status = 200, description = "The whole audio, inline", content_type = "audio/*"), (status = 206, description = "The requested range", content_type = "audio/*"), (status = 304, description = "Not modified"), (status = 401, description = "Not signed in", body = ErrorBody), (status = 404, description = "No such thing, or not visible to this user", body = ErrorBody), (status = 416, description = "Range not satisfiable"), (status = 502, description = "Twilio failed to serve media not yet archived", body = ErrorBody))
+    responses((status = 200, description = "The whole audio, inline", content_type = "audio/*"), (status = 206, description = "The requested range", content_type = "audio/*"), (status = 304, description = "Not modified"), (status = 401, response = crate::openapi::NotSignedIn), (status = 404, response = crate::openapi::NotFound), (status = 416, description = "Range not satisfiable"), (status = 502, description = "Twilio failed to serve media not yet archived", body = ErrorBody))
 )]
 async fn play(
     State(app): State<AppState>,
@@ -81,7 +81,7 @@ async fn play(
     get, path = "/api/recordings/{id}/download", tag = "recordings",
     description = "Signed in; agents only their own calls. As `play`, as an attachment with a meaningful file name. Audited.",
     params(("id" = i64, Path, description = "The recording's id")),
-    responses((status = 200, description = "The audio as an attachment", content_type = "audio/*"), (status = 206, description = "The requested range", content_type = "audio/*"), (status = 304, description = "Not modified"), (status = 401, description = "Not signed in", body = ErrorBody), (status = 404, description = "No such thing, or not visible to this user", body = ErrorBody), (status = 416, description = "Range not satisfiable"), (status = 502, description = "Twilio failed to serve media not yet archived", body = ErrorBody))
+    responses((status = 200, description = "The audio as an attachment", content_type = "audio/*"), (status = 206, description = "The requested range", content_type = "audio/*"), (status = 304, description = "Not modified"), (status = 401, response = crate::openapi::NotSignedIn), (status = 404, response = crate::openapi::NotFound), (status = 416, description = "Range not satisfiable"), (status = 502, description = "Twilio failed to serve media not yet archived", body = ErrorBody))
 )]
 async fn download(
     State(app): State<AppState>,
@@ -148,7 +148,7 @@ async fn serve(
     get, path = "/api/recordings/{id}/peaks", tag = "recordings",
     description = "Signed in; agents only their own calls.",
     params(("id" = i64, Path, description = "The recording's id")),
-    responses((status = 200, description = "Waveform peaks per channel (0 to 1, at most 1000 per channel)", body = serde_json::Value), (status = 401, description = "Not signed in", body = ErrorBody), (status = 404, description = "No such thing, or not visible to this user", body = ErrorBody), (status = 409, description = "The media is not archived yet", body = ErrorBody))
+    responses((status = 200, description = "Waveform peaks per channel (0 to 1, at most 1000 per channel)", body = serde_json::Value), (status = 401, response = crate::openapi::NotSignedIn), (status = 404, response = crate::openapi::NotFound), (status = 409, description = "The media is not archived yet", body = ErrorBody))
 )]
 async fn peaks(
     State(app): State<AppState>,

@@ -10,7 +10,7 @@ use omnivox_core::store::{NewAuditEntry, User};
 use serde::Deserialize;
 
 use crate::auth::{Admin, Authorized, SupervisorRole};
-use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::error::{ApiError, ApiResult};
 use crate::extract::Json;
 use crate::state::AppState;
 
@@ -32,7 +32,7 @@ struct Retention {
     description = "Role: admin. Audited.",
     params(("code" = String, Path, description = "The campaign's code, e.g. `LIVE-CALLS`")),
     request_body = Retention,
-    responses((status = 204, description = "Set"), (status = 400, description = "Malformed request; the message names the field", body = ErrorBody), (status = 401, description = "Not signed in", body = ErrorBody), (status = 403, description = "Signed in without the role this needs, or a cookie-authenticated change without `X-CSRF-Token`", body = ErrorBody), (status = 404, description = "No such thing, or not visible to this user", body = ErrorBody))
+    responses((status = 204, description = "Set"), (status = 400, response = crate::openapi::BadRequest), (status = 401, response = crate::openapi::NotSignedIn), (status = 403, response = crate::openapi::Forbidden), (status = 404, response = crate::openapi::NotFound))
 )]
 async fn set_retention(
     State(app): State<AppState>,
@@ -65,7 +65,7 @@ struct LegalHold {
     description = "Role: supervisor or admin. Audited.",
     params(("id" = i64, Path, description = "The call record's id")),
     request_body = LegalHold,
-    responses((status = 204, description = "Set"), (status = 400, description = "Malformed request; the message names the field", body = ErrorBody), (status = 401, description = "Not signed in", body = ErrorBody), (status = 403, description = "Signed in without the role this needs, or a cookie-authenticated change without `X-CSRF-Token`", body = ErrorBody), (status = 404, description = "No such thing, or not visible to this user", body = ErrorBody))
+    responses((status = 204, description = "Set"), (status = 400, response = crate::openapi::BadRequest), (status = 401, response = crate::openapi::NotSignedIn), (status = 403, response = crate::openapi::Forbidden), (status = 404, response = crate::openapi::NotFound))
 )]
 async fn set_legal_hold(
     State(app): State<AppState>,

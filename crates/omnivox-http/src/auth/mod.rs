@@ -50,7 +50,7 @@ struct LoginResponse {
     post, path = "/api/auth/login", tag = "auth", security(()),
     description = "Anyone; rate-limited per user name and per address. Sets the HttpOnly `omnivox_session` cookie too.",
     request_body = LoginRequest,
-    responses((status = 200, description = "Signed in", body = LoginResponse), (status = 400, description = "Malformed request; the message names the field", body = ErrorBody), (status = 401, description = "Wrong user name or password (which one is not said)", body = ErrorBody), (status = 429, description = "Too many attempts; see `Retry-After`", body = ErrorBody))
+    responses((status = 200, description = "Signed in", body = LoginResponse), (status = 400, response = crate::openapi::BadRequest), (status = 401, description = "Wrong user name or password (which one is not said)", body = ErrorBody), (status = 429, description = "Too many attempts; see `Retry-After`", body = ErrorBody))
 )]
 async fn login(
     State(app): State<AppState>,
@@ -99,7 +99,7 @@ async fn login(
 #[utoipa::path(
     post, path = "/api/auth/logout", tag = "auth",
     description = "Signed in (any role). Ends the session and clears the cookie.",
-    responses((status = 204, description = "Signed out"), (status = 401, description = "Not signed in", body = ErrorBody), (status = 403, description = "Signed in without the role this needs, or a cookie-authenticated change without `X-CSRF-Token`", body = ErrorBody))
+    responses((status = 204, description = "Signed out"), (status = 401, response = crate::openapi::NotSignedIn), (status = 403, response = crate::openapi::Forbidden))
 )]
 async fn logout(
     State(app): State<AppState>,
@@ -119,7 +119,7 @@ async fn logout(
 #[utoipa::path(
     get, path = "/api/me", tag = "auth",
     description = "Signed in (any role).",
-    responses((status = 200, description = "The signed-in user", body = User), (status = 401, description = "Not signed in", body = ErrorBody))
+    responses((status = 200, description = "The signed-in user", body = User), (status = 401, response = crate::openapi::NotSignedIn))
 )]
 async fn me(CurrentUser(user): CurrentUser) -> Json<User> {
     Json(user)

@@ -18,7 +18,7 @@ use omnivox_core::CallSid;
 use serde::{Deserialize, Serialize};
 
 use crate::auth::CurrentUser;
-use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::error::{ApiError, ApiResult};
 use crate::extract::Query;
 use crate::state::AppState;
 
@@ -196,7 +196,7 @@ impl CallListParams {
     get, path = "/api/call-records", tag = "call-records",
     description = "Signed in; an agent sees only the calls it handled. Newest first, keyset-paginated: pass `nextCursor` back as `cursor`.",
     params(CallListParams),
-    responses((status = 200, description = "One page", body = CallListResponse), (status = 400, description = "Malformed request; the message names the field", body = ErrorBody), (status = 401, description = "Not signed in", body = ErrorBody))
+    responses((status = 200, description = "One page", body = CallListResponse), (status = 400, response = crate::openapi::BadRequest), (status = 401, response = crate::openapi::NotSignedIn))
 )]
 pub(super) async fn list_call_records(
     State(app): State<AppState>,

@@ -12,7 +12,7 @@ use omnivox_core::store::{CallEventView, CallRecordView, User};
 use serde::Serialize;
 
 use crate::auth::CurrentUser;
-use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
 pub use list::{CallListParams, CallListResponse, Cursor};
@@ -40,7 +40,7 @@ struct CallRecordDetail {
     get, path = "/api/call-records/{id}", tag = "call-records",
     description = "Signed in; an agent only reaches the calls it handled (any other is 404).",
     params(("id" = i64, Path, description = "The call record's id")),
-    responses((status = 200, description = "The call with its recordings and timeline", body = CallRecordDetail), (status = 401, description = "Not signed in", body = ErrorBody), (status = 404, description = "No such thing, or not visible to this user", body = ErrorBody))
+    responses((status = 200, description = "The call with its recordings and timeline", body = CallRecordDetail), (status = 401, response = crate::openapi::NotSignedIn), (status = 404, response = crate::openapi::NotFound))
 )]
 async fn call_record(
     State(app): State<AppState>,

@@ -21,7 +21,7 @@ use crate::state::AppState;
     post, path = "/api/recordings/{id}/retry", tag = "recordings",
     description = "Role: admin. Audited.",
     params(("id" = i64, Path, description = "The recording's id")),
-    responses((status = 202, description = "Archiving queued again"), (status = 401, description = "Not signed in", body = ErrorBody), (status = 403, description = "Signed in without the role this needs, or a cookie-authenticated change without `X-CSRF-Token`", body = ErrorBody), (status = 404, description = "No such thing, or not visible to this user", body = ErrorBody), (status = 409, description = "The recording's sync has not failed", body = ErrorBody))
+    responses((status = 202, description = "Archiving queued again"), (status = 401, response = crate::openapi::NotSignedIn), (status = 403, response = crate::openapi::Forbidden), (status = 404, response = crate::openapi::NotFound), (status = 409, description = "The recording's sync has not failed", body = ErrorBody))
 )]
 pub(super) async fn retry_sync(
     State(app): State<AppState>,

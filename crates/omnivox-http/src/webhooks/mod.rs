@@ -16,7 +16,7 @@ use omnivox_core::ingest::{
 use omnivox_core::store::UserId;
 use tracing::Instrument;
 
-use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 pub use signed::{SignedForm, TwilioWebhooks};
 
@@ -38,7 +38,7 @@ pub fn router() -> Router<AppState> {
     description = "Twilio's call status callback, signed with `X-Twilio-Signature`. Optional query `agentId`, `campaignId`. 2xx only once committed.",
     security(("twilio_signature" = [])),
     request_body(content = std::collections::HashMap<String, String>, content_type = "application/x-www-form-urlencoded", description = "Twilio's call status parameters: CallSid, CallStatus, ParentCallSid, From, To, Direction, CallDuration, SequenceNumber, Timestamp, …"),
-    responses((status = 204, description = "Ingested"), (status = 400, description = "Malformed request; the message names the field", body = ErrorBody), (status = 403, description = "`X-Twilio-Signature` missing or wrong; nothing written", body = ErrorBody))
+    responses((status = 204, description = "Ingested"), (status = 400, response = crate::openapi::BadRequest), (status = 403, response = crate::openapi::BadSignature))
 )]
 async fn call_status(State(app): State<AppState>, form: SignedForm) -> ApiResult<StatusCode> {
     let event = CallStatusEvent::from_params(&form.params).map_err(bad_input)?;
@@ -51,7 +51,7 @@ async fn call_status(State(app): State<AppState>, form: SignedForm) -> ApiResult
     description = "Twilio's recording status callback, signed with `X-Twilio-Signature`. Optional query `agentId`, `campaignId`. 2xx only once committed.",
     security(("twilio_signature" = [])),
     request_body(content = std::collections::HashMap<String, String>, content_type = "application/x-www-form-urlencoded", description = "Twilio's recording status parameters: RecordingSid, CallSid, RecordingStatus, RecordingUrl, RecordingDuration, RecordingChannels, RecordingSource, …"),
-    responses((status = 204, description = "Ingested"), (status = 400, description = "Malformed request; the message names the field", body = ErrorBody), (status = 403, description = "`X-Twilio-Signature` missing or wrong; nothing written", body = ErrorBody))
+    responses((status = 204, description = "Ingested"), (status = 400, response = crate::openapi::BadRequest), (status = 403, response = crate::openapi::BadSignature))
 )]
 async fn recording_status(State(app): State<AppState>, form: SignedForm) -> ApiResult<StatusCode> {
     let event = RecordingEvent::from_params(&form.params).map_err(bad_input)?;

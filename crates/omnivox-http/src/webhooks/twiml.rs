@@ -27,7 +27,7 @@ pub(super) fn campaign_code(v: &str) -> Result<String, String> {
     description = "TwiML for a softphone call, signed with `X-Twilio-Signature`: `<Dial record=\"record-from-answer-dual\">` with callbacks carrying agent and campaign.",
     security(("twilio_signature" = [])),
     request_body(content = std::collections::HashMap<String, String>, content_type = "application/x-www-form-urlencoded", description = "Twilio's voice request parameters: To (required), From (`client:NAME`), campaignId, …"),
-    responses((status = 200, description = "TwiML", content_type = "application/xml", body = String), (status = 400, description = "Malformed request; the message names the field", body = ErrorBody), (status = 403, description = "`X-Twilio-Signature` missing or wrong; nothing written", body = ErrorBody), (status = 503, description = "Twilio or its caller id is not configured", body = ErrorBody))
+    responses((status = 200, description = "TwiML", content_type = "application/xml", body = String), (status = 400, response = crate::openapi::BadRequest), (status = 403, response = crate::openapi::BadSignature), (status = 503, description = "Twilio or its caller id is not configured", body = ErrorBody))
 )]
 pub(super) async fn outbound(State(app): State<AppState>, form: SignedForm) -> ApiResult<impl IntoResponse> {
     let twilio = app.twilio.clone().ok_or_else(|| ApiError::NotConfigured("Twilio is not configured".into()))?;

@@ -141,8 +141,17 @@ async fn openapi_document_describes_every_route_and_only_those(db: TestDb) {
     let mut all = Vec::new();
     refs(&doc, &mut all);
     for r in &all {
-        let name = r.strip_prefix("#/components/schemas/").unwrap_or_else(|| panic!("unexpected $ref {r}"));
-        assert!(schemas.get(name).is_some(), "{r} does not resolve");
+        let (kind, name) = r
+            .strip_prefix("#/components/")
+            .and_then(|r| r.split_once('/'))
+            .unwrap_or_else(|| panic!("unexpected $ref {r}"));
+        assert!(["schemas", "responses"].contains(&kind), "unexpected $ref {r}");
+        assert!(doc["components"][kind].get(name).is_some(), "{r} does not resolve");
+    }
+    // The shared error responses are error bodies.
+    for name in ["BadRequest", "NotSignedIn", "Forbidden", "NotFound", "BadSignature"] {
+        let body = &doc["components"]["responses"][name]["content"]["application/json"]["schema"]["$ref"];
+        assert_eq!(body, "#/components/schemas/ErrorBody", "{name}");
     }
     assert_eq!(schemas["ErrorBody"]["properties"]["error"]["$ref"], "#/components/schemas/ErrorDetail");
     let detail: BTreeSet<_> = schemas["ErrorDetail"]["properties"].as_object().unwrap().keys().cloned().collect();
