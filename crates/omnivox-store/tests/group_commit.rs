@@ -11,38 +11,24 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{TimeZone, Utc};
-use omnivox_core::ingest::{
-    Attribution, CallStatusEvent, FollowUps, FoundBy, IngestEvent, IngestOutcome, IngestRequest, Params,
-    RecordingEvent, LIVE_CALLS,
-};
+use omnivox_core::ingest::{CallStatusEvent, FollowUps, IngestEvent, IngestOutcome, IngestRequest, RecordingEvent};
 use omnivox_core::store::{Backend, JobState, NewJob, StoreResult};
 use omnivox_core::CallSid;
+mod common;
+
+use common::{params, request, sid};
 use omnivox_testkit::{both_backends, TestDb};
 use sqlx::Connection as _;
 
-fn sid(prefix: &str, n: u32) -> String {
-    format!("{prefix}{n:032x}")
-}
-
 fn recording(call: &str, rec: &str) -> IngestRequest {
-    let p: Vec<(String, String)> = [
+    let p = params(&[
         ("CallSid", call),
         ("RecordingSid", rec),
         ("RecordingStatus", "completed"),
         ("RecordingDuration", "42"),
         ("RecordingChannels", "2"),
-    ]
-    .iter()
-    .map(|(k, v)| (k.to_string(), v.to_string()))
-    .collect();
-    IngestRequest {
-        event: IngestEvent::Recording(RecordingEvent::from_params(&Params(p)).unwrap()),
-        attribution: Attribution::default(),
-        default_campaign: LIVE_CALLS,
-        found_by: FoundBy::Webhook,
-        received_at: Utc.with_ymd_and_hms(2026, 2, 16, 14, 33, 0).unwrap(),
-    }
+    ]);
+    request(IngestEvent::Recording(RecordingEvent::from_params(&p).unwrap()))
 }
 
 /// Archives every recording; the job of `poisoned`'s call is one the
@@ -155,20 +141,6 @@ async fn deliveries_of_one_new_call_in_one_batch_make_one_row(db: TestDb) {
     // The job is deduplicated by call while queued.
     let jobs = db.store.list_jobs(JobState::Queued, 1000).await.unwrap();
     assert_eq!(jobs.iter().filter(|j| j.kind == "archive-media").count(), 1);
-}
-
-fn request(event: IngestEvent) -> IngestRequest {
-    IngestRequest {
-        event,
-        attribution: Attribution::default(),
-        default_campaign: LIVE_CALLS,
-        found_by: FoundBy::Webhook,
-        received_at: Utc.with_ymd_and_hms(2026, 2, 16, 14, 33, 0).unwrap(),
-    }
-}
-
-fn params(p: &[(&str, &str)]) -> Params {
-    Params(p.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
 }
 
 /// Every callback of eight calls, each delivered twice, in a shuffled

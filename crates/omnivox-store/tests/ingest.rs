@@ -4,22 +4,16 @@
 
 use std::sync::Arc;
 
-use chrono::{TimeZone, Utc};
+use chrono::Utc;
 use omnivox_core::ingest::{
-    Attribution, CallStatusEvent, FollowUps, FoundBy, IngestEvent, IngestOutcome, IngestRequest, Params,
-    RecordingEvent, LIVE_CALLS,
+    Attribution, CallStatusEvent, FollowUps, IngestEvent, IngestOutcome, IngestRequest, RecordingEvent,
 };
 use omnivox_core::store::{CallRecordView, JobState, NewJob};
 use omnivox_core::{CallSid, Store};
+mod common;
+
+use common::{params, request, sid};
 use omnivox_testkit::{both_backends, TestDb};
-
-fn sid(prefix: &str, n: u32) -> String {
-    format!("{prefix}{n:032x}")
-}
-
-fn params(pairs: &[(&str, &str)]) -> Params {
-    Params(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
-}
 
 fn call_event(call: &str, status: &str, seq: i64, extra: &[(&str, &str)]) -> IngestEvent {
     let ts = format!("Mon, 16 Feb 2026 14:32:{:02} +0000", seq * 5);
@@ -48,16 +42,6 @@ fn recording_event(call: &str, rec: &str, status: &str, extra: &[(&str, &str)]) 
     ];
     p.extend_from_slice(extra);
     IngestEvent::Recording(RecordingEvent::from_params(&params(&p)).unwrap())
-}
-
-fn request(event: IngestEvent) -> IngestRequest {
-    IngestRequest {
-        event,
-        attribution: Attribution::default(),
-        default_campaign: LIVE_CALLS,
-        found_by: FoundBy::Webhook,
-        received_at: Utc.with_ymd_and_hms(2026, 2, 16, 14, 33, 0).unwrap(),
-    }
 }
 
 /// Archive completed recordings, like the service does.

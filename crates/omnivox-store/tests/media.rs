@@ -3,16 +3,13 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use chrono::{Duration, TimeZone, Utc};
-use omnivox_core::ingest::{
-    Attribution, FollowUps, FoundBy, IngestEvent, IngestOutcome, IngestRequest, Params, RecordingEvent, LIVE_CALLS,
-};
+use omnivox_core::ingest::{FollowUps, IngestEvent, IngestOutcome, IngestRequest, RecordingEvent, LIVE_CALLS};
 use omnivox_core::store::{MediaUpdate, NewJob};
 use omnivox_core::{RecordingSid, Store};
-use omnivox_testkit::{both_backends, TestDb};
+mod common;
 
-fn sid(prefix: &str, n: u32) -> String {
-    format!("{prefix}{n:032x}")
-}
+use common::{params, request, sid};
+use omnivox_testkit::{both_backends, TestDb};
 
 /// A completed recording on a new call; returns the recording's id.
 async fn recording(store: &dyn Store, n: u32) -> i64 {
@@ -24,14 +21,7 @@ async fn recording(store: &dyn Store, n: u32) -> i64 {
         ("RecordingDuration", "10"),
         ("RecordingChannels", "2"),
     ];
-    let params = Params(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect());
-    let request = IngestRequest {
-        event: IngestEvent::Recording(RecordingEvent::from_params(&params).unwrap()),
-        attribution: Attribution::default(),
-        default_campaign: LIVE_CALLS,
-        found_by: FoundBy::Webhook,
-        received_at: Utc.with_ymd_and_hms(2026, 2, 16, 14, 33, 0).unwrap(),
-    };
+    let request = request(IngestEvent::Recording(RecordingEvent::from_params(&params(&pairs)).unwrap()));
     let none: std::sync::Arc<FollowUps> =
         std::sync::Arc::new(|_: &IngestRequest, _: &IngestOutcome| Vec::<NewJob>::new());
     store.ingest(&request, &none).await.unwrap();
