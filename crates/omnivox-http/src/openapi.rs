@@ -24,35 +24,25 @@ pub fn router() -> Router<AppState> {
     Router::new().route(OPENAPI_PATH, get(openapi_json))
 }
 
-// The error responses most operations share, described once and referred
-// to (`response = crate::openapi::NotSignedIn`). Types for the document only.
+/// The error responses most operations share, described once and referred
+/// to (`response = crate::openapi::NotSignedIn`): types for the document
+/// only, each an [`ErrorBody`].
+macro_rules! error_responses {
+    ($($name:ident: $description:literal,)*) => {$(
+        #[derive(utoipa::ToResponse)]
+        #[response(description = $description)]
+        #[expect(dead_code, reason = "describes a response in the OpenAPI document; never built")]
+        pub(crate) struct $name(ErrorBody);
+    )*};
+}
 
-#[derive(utoipa::ToResponse)]
-#[response(description = "Malformed request; the message names the field")]
-#[expect(dead_code, reason = "describes a response in the OpenAPI document; never built")]
-pub(crate) struct BadRequest(ErrorBody);
-
-#[derive(utoipa::ToResponse)]
-#[response(description = "Not signed in")]
-#[expect(dead_code, reason = "describes a response in the OpenAPI document; never built")]
-pub(crate) struct NotSignedIn(ErrorBody);
-
-#[derive(utoipa::ToResponse)]
-#[response(
-    description = "Signed in without the role this needs, or a cookie-authenticated change without `X-CSRF-Token`"
-)]
-#[expect(dead_code, reason = "describes a response in the OpenAPI document; never built")]
-pub(crate) struct Forbidden(ErrorBody);
-
-#[derive(utoipa::ToResponse)]
-#[response(description = "No such thing, or not visible to this user")]
-#[expect(dead_code, reason = "describes a response in the OpenAPI document; never built")]
-pub(crate) struct NotFound(ErrorBody);
-
-#[derive(utoipa::ToResponse)]
-#[response(description = "`X-Twilio-Signature` missing or wrong; nothing written")]
-#[expect(dead_code, reason = "describes a response in the OpenAPI document; never built")]
-pub(crate) struct BadSignature(ErrorBody);
+error_responses! {
+    BadRequest: "Malformed request; the message names the field",
+    NotSignedIn: "Not signed in",
+    Forbidden: "Signed in without the role this needs, or a cookie-authenticated change without `X-CSRF-Token`",
+    NotFound: "No such thing, or not visible to this user",
+    BadSignature: "`X-Twilio-Signature` missing or wrong; nothing written",
+}
 
 #[derive(OpenApi)]
 #[openapi(
